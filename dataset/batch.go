@@ -1,0 +1,95 @@
+package dataset
+
+import "fmt"
+
+// Batch is a run of rows in columnar form. Exactly one of U8 and F32 holds
+// the features, len = Len()*Shape.Size(), each row HWC.
+type Batch struct {
+	Shape  Shape
+	IDs    []string
+	Labels []int32 // NoLabel for none
+	Splits []string
+	U8     []uint8
+	F32    []float32
+}
+
+// Len returns the number of rows.
+func (b *Batch) Len() int { return len(b.IDs) }
+
+// DType reports which features slice is in use.
+func (b *Batch) DType() DType {
+	if b.F32 != nil {
+		return Float32
+	}
+	return Uint8
+}
+
+// Append adds one row; features must be a []uint8 or []float32 of Shape.Size().
+func (b *Batch) Append(id string, label int32, split string, features any) {
+	b.IDs = append(b.IDs, id)
+	b.Labels = append(b.Labels, label)
+	b.Splits = append(b.Splits, split)
+	switch f := features.(type) {
+	case []uint8:
+		b.U8 = append(b.U8, f...)
+	case []float32:
+		b.F32 = append(b.F32, f...)
+	default:
+		panic(fmt.Sprintf("dataset: features of type %T", features))
+	}
+}
+
+// Reset empties the batch, keeping its capacity.
+func (b *Batch) Reset() {
+	b.IDs, b.Labels, b.Splits = b.IDs[:0], b.Labels[:0], b.Splits[:0]
+	if b.U8 != nil {
+		b.U8 = b.U8[:0]
+	}
+	if b.F32 != nil {
+		b.F32 = b.F32[:0]
+	}
+}
+
+// Row returns row i's features as a sub-slice ([]uint8 or []float32).
+func (b *Batch) Row(i int) any {
+	n := b.Shape.Size()
+	if b.F32 != nil {
+		return b.F32[i*n : (i+1)*n]
+	}
+	return b.U8[i*n : (i+1)*n]
+}
+
+// Float32 returns the real values (stored*scale + offset) of all rows.
+func (b *Batch) Float32(scale, offset float64) []float32 {
+	if b.F32 != nil && scale == 1 && offset == 0 {
+		return b.F32
+	}
+	out := make([]float32, 0, b.Len()*b.Shape.Size())
+	s, o := float32(scale), float32(offset)
+	for _, v := range b.U8 {
+		out = append(out, float32(v)*s+o)
+	}
+	for _, v := range b.F32 {
+		out = append(out, v*s+o)
+	}
+	return out
+}
+
+func (b *Batch) check(m *Manifest) error {
+	n := b.Len()
+	if len(b.Labels) != n || len(b.Splits) != n {
+		return fmt.Errorf("batch columns disagree: %d ids, %d labels, %d splits", n, len(b.Labels), len(b.Splits))
+	}
+	if b.DType() != m.DType {
+		return fmt.Errorf("batch holds %s features, dataset is %s", b.DType(), m.DType)
+	}
+	if got := len(b.U8) + len(b.F32); got != n*m.Shape.Size() {
+		return fmt.Errorf("batch has %d feature values for %d rows of %s", got, n, m.Shape)
+	}
+	for i, s := range b.Splits {
+		if s != Train && s != Validation {
+			return fmt.Errorf("row %s: split %q (want train or validation)", b.IDs[i], s)
+		}
+	}
+	return nil
+}
