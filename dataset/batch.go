@@ -80,6 +80,9 @@ func (b *Batch) check(m *Manifest) error {
 	if len(b.Labels) != n || len(b.Splits) != n {
 		return fmt.Errorf("batch columns disagree: %d ids, %d labels, %d splits", n, len(b.Labels), len(b.Splits))
 	}
+	if b.Shape != m.Shape {
+		return fmt.Errorf("batch shape %s, dataset is %s", b.Shape, m.Shape)
+	}
 	if b.DType() != m.DType {
 		return fmt.Errorf("batch holds %s features, dataset is %s", b.DType(), m.DType)
 	}

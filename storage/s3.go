@@ -193,4 +193,3 @@ func firstNonEmpty(vals ...string) string {
 	}
 	return ""
 }
-
