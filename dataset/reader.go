@@ -7,6 +7,7 @@ import (
 	"iter"
 	"math/rand/v2"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stackae/stackae/storage"
 )
@@ -143,4 +144,17 @@ func (d *Dataset) units(ctx context.Context, opts ScanOptions) ([]*shardReader, 
 	}
 	lo, hi := opts.PartI*len(all)/opts.PartN, (opts.PartI+1)*len(all)/opts.PartN
 	return readers, append([]unit(nil), all[lo:hi]...), nil
+}
+
+// Schema returns the Arrow schema stored in the first shard.
+func (d *Dataset) Schema(ctx context.Context) (*arrow.Schema, error) {
+	if len(d.Manifest.Shards) == 0 {
+		return nil, fmt.Errorf("dataset %s: no shards", d.URL())
+	}
+	r, err := openShard(ctx, d.b, d.Manifest.Shards[0].Key, d.Manifest, memory.DefaultAllocator)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	return r.fr.Schema()
 }

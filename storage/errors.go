@@ -16,7 +16,13 @@ var (
 	ErrExists = errors.New("already exists")
 	// ErrDenied: the store refused the credentials or the operation.
 	ErrDenied = errors.New("permission denied")
+	// ErrBadURL: the URL or its parameters are malformed (a usage error).
+	ErrBadURL = errors.New("invalid storage URL")
 )
+
+func badURL(raw, format string, args ...any) error {
+	return fmt.Errorf("open %s: %s (%w)", raw, fmt.Sprintf(format, args...), ErrBadURL)
+}
 
 // Error is the one wrapping every Bucket method applies: the operation, the
 // full location (URL + key) and the driver's error.

@@ -29,7 +29,7 @@ func Open(ctx context.Context, rawURL string, cfg Config) (*Bucket, error) {
 	case "s3":
 		return openS3(ctx, u, cfg.S3)
 	}
-	return nil, fmt.Errorf("open %s: unsupported scheme %q (want file://, mem:// or s3://)", rawURL, u.Scheme)
+	return nil, badURL(rawURL, "unsupported scheme %q (want file://, mem:// or s3://)", u.Scheme)
 }
 
 // Sub returns the bucket rooted at prefix inside b. It shares b's
@@ -49,7 +49,7 @@ func (b *Bucket) Sub(prefix string) (*Bucket, error) {
 // parseURL turns plain paths into file:// URLs with absolute paths.
 func parseURL(raw string) (*url.URL, error) {
 	if raw == "" {
-		return nil, fmt.Errorf("open: empty URL")
+		return nil, badURL(raw, "empty URL")
 	}
 	if !strings.Contains(raw, "://") {
 		abs, err := filepath.Abs(raw)
@@ -60,10 +60,10 @@ func parseURL(raw string) (*url.URL, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", raw, err)
+		return nil, badURL(raw, "%v", err)
 	}
 	if u.Scheme == "file" && u.Host != "" && u.Host != "localhost" {
-		return nil, fmt.Errorf("open %s: file URLs must be file:///absolute/path (host %q given)", raw, u.Host)
+		return nil, badURL(raw, "file URLs must be file:///absolute/path (host %q given)", u.Host)
 	}
 	return u, nil
 }

@@ -26,14 +26,14 @@ var s3Params = map[string]bool{"endpoint": true, "region": true, "use_path_style
 func openS3(ctx context.Context, u *url.URL, cfg S3Config) (*Bucket, error) {
 	canon := "s3://" + u.Host + strings.TrimSuffix(u.Path, "/")
 	if u.Host == "" {
-		return nil, fmt.Errorf("open %s: missing bucket name (want s3://bucket/prefix)", u.Redacted())
+		return nil, badURL(u.Redacted(), "missing bucket name (want s3://bucket/prefix)")
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("open %s: credentials in the URL are not accepted; use AWS_* env vars or storage.s3 config", canon)
+		return nil, badURL(canon, "credentials in the URL are not accepted; use AWS_* env vars or storage.s3 config")
 	}
 	cfg, err := applyS3Query(cfg, u.Query())
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", canon, err)
+		return nil, badURL(canon, "%v", err)
 	}
 	client, awsCfg, err := newS3Client(ctx, cfg)
 	if err != nil {

@@ -74,10 +74,11 @@ func TestS3Errors(t *testing.T) {
 		{"missing bucket", "s3://no-such-bucket/x", srv.Config(), storage.ErrNotFound, "s3://no-such-bucket"},
 		{"wrong secret", bucket, wrongKey, storage.ErrDenied, "credentials refused"},
 		{"unreachable endpoint", bucket, unreachable, nil, "endpoint unreachable"},
-		{"unknown URL parameter", bucket + "?endpiont=x", srv.Config(), nil, `unknown s3 URL parameter "endpiont"`},
-		{"bad endpoint", bucket + "?endpoint=localhost", noTrust, nil, "storage.s3.endpoint"},
-		{"no bucket name", "s3:///prefix", srv.Config(), nil, "missing bucket name"},
-		{"unsupported scheme", "gs://b", srv.Config(), nil, "unsupported scheme"},
+		{"unknown URL parameter", bucket + "?endpiont=x", srv.Config(), storage.ErrBadURL, `unknown s3 URL parameter "endpiont"`},
+		{"bad endpoint", bucket + "?endpoint=localhost", noTrust, storage.ErrBadURL, "storage.s3.endpoint"},
+		{"no bucket name", "s3:///prefix", srv.Config(), storage.ErrBadURL, "missing bucket name"},
+		{"unsupported scheme", "gs://b", srv.Config(), storage.ErrBadURL, "unsupported scheme"},
+		{"credentials in URL", "s3://ak:sk@b/x", srv.Config(), storage.ErrBadURL, "credentials in the URL"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -88,11 +88,11 @@ func writeEmojiTGZ(t *testing.T, path string) {
  {"image":"1f600.png","category":"Smileys & Emotion","has_img_google":true},
  {"image":"1f385.png","category":"People & Body","skin_variations":{"1F3FB":{"image":"1f385-1f3fb.png"}}},
  {"image":"1f34e.png","category":"Food & Drink"}]`),
-		"package/img/google/64/1f600.png":      pngBytes(t, 64, 64, color.NRGBA{255, 200, 0, 255}),
-		"package/img/google/64/1f385.png":      pngBytes(t, 64, 64, color.NRGBA{255, 0, 0, 0}),
+		"package/img/google/64/1f600.png":       pngBytes(t, 64, 64, color.NRGBA{255, 200, 0, 255}),
+		"package/img/google/64/1f385.png":       pngBytes(t, 64, 64, color.NRGBA{255, 0, 0, 0}),
 		"package/img/google/64/1f385-1f3fb.png": pngBytes(t, 64, 64, color.NRGBA{0, 0, 255, 128}),
-		"package/img/google/64/1f34e.png":      pngBytes(t, 64, 64, color.NRGBA{0, 255, 0, 255}),
-		"package/img/google/sheets/16.png":     pngBytes(t, 4, 4, color.NRGBA{}),
+		"package/img/google/64/1f34e.png":       pngBytes(t, 64, 64, color.NRGBA{0, 255, 0, 255}),
+		"package/img/google/sheets/16.png":      pngBytes(t, 4, 4, color.NRGBA{}),
 	}
 	var b bytes.Buffer
 	zw := gzip.NewWriter(&b)

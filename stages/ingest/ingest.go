@@ -54,7 +54,7 @@ func Run(ctx context.Context, cfg Config, out *storage.Bucket, opts Options) (*d
 	if err != nil {
 		return nil, err
 	}
-	opts.Log.Info("ingest started", "from", cfg.From, "to", out.URL(), "shape", tmpl.Shape.String(), "run_id", opts.RunID)
+	opts.Log.Info("ingest started", "from", cfg.From, "to", out.URL(), "shape", tmpl.Shape.String())
 	start := time.Now()
 	if err := pipeline(ctx, cfg, src, norm, w, opts); err != nil {
 		w.Abort()

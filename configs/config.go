@@ -1,0 +1,65 @@
+// Package configs composes every package's typed Config into the one
+// configuration a stackae job runs with, and loads it. It is the only
+// package that imports viper.
+//
+// Precedence: flags > STACKAE_* environment > YAML file (--config) >
+// defaults. An unknown key in the file is an error naming it; every field
+// is then validated by its own package.
+package configs
+
+import (
+	"fmt"
+
+	"github.com/stackae/stackae/stages/ingest"
+	"github.com/stackae/stackae/storage"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	Storage storage.Config `mapstructure:"storage" yaml:"storage" json:"storage"`
+	Log     LogConfig      `mapstructure:"log" yaml:"log" json:"log"`
+	Ingest  IngestJob      `mapstructure:"ingest" yaml:"ingest" json:"ingest"`
+}
+
+// IngestJob is the ingest stage's config plus where the job writes.
+type IngestJob struct {
+	ingest.Config `mapstructure:",squash" yaml:",inline"`
+	// To is the output dataset URL.
+	To string `mapstructure:"to" yaml:"to" json:"to"`
+}
+
+// LogConfig selects the log format and level.
+type LogConfig struct {
+	// Format is auto (text on a terminal, JSON otherwise), text or json.
+	Format string `mapstructure:"format" yaml:"format" json:"format"`
+	// Level is debug, info, warn or error.
+	Level string `mapstructure:"level" yaml:"level" json:"level"`
+}
+
+// Default returns the defaults as a value.
+func Default() Config {
+	return Config{
+		Storage: storage.DefaultConfig(),
+		Log:     LogConfig{Format: "auto", Level: "info"},
+		Ingest:  IngestJob{Config: ingest.DefaultConfig()},
+	}
+}
+
+// Validate checks the sections every job uses; job-specific sections are
+// validated by the job that runs them.
+func (c Config) Validate() error {
+	if err := c.Storage.Validate(); err != nil {
+		return err
+	}
+	switch c.Log.Format {
+	case "auto", "text", "json":
+	default:
+		return fmt.Errorf("log.format %q: want auto, text or json", c.Log.Format)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level %q: want debug, info, warn or error", c.Log.Level)
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+package jobs
+
+import (
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// progress reports a long job's advance: a bar on a terminal, otherwise a
+// structured log line every few seconds. The returned finish func ends it.
+func (e *env) progress(what string) (update func(done, total int), finish func()) {
+	if e.tty {
+		return e.barProgress(what)
+	}
+	start, last := time.Now(), time.Now()
+	var mu sync.Mutex
+	update = func(done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(last) < 5*time.Second {
+			return
+		}
+		last = time.Now()
+		rate := float64(done) / time.Since(start).Seconds()
+		e.log.Info("progress", "job", what, "done", done, "total", total, "per_second", int(rate))
+	}
+	return update, func() {}
+}
+
+func (e *env) barProgress(what string) (func(done, total int), func()) {
+	var bar *progressbar.ProgressBar
+	var mu sync.Mutex
+	update := func(done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if bar == nil {
+			bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(e.errOut), progressbar.OptionSetDescription(what),
+				progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("img"),
+				progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		}
+		_ = bar.Set(done)
+	}
+	return update, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if bar != nil {
+			_ = bar.Finish()
+		}
+	}
+}
