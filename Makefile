@@ -9,16 +9,25 @@ VERSITYGW_VERSION := v1.8.0
 FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 EMOJI_VERSION := 16.0.0
 EMOJI_TGZ := $(CURDIR)/.cache/emoji-datasource-google-$(EMOJI_VERSION).tgz
+DUCKDB_VERSION := 1.5.6-r.1
+DUCKDB := $(TOOLS)/duckdb/node_modules/@duckdb/node-api/package.json
 export PATH := $(TOOLS):$(PATH)
 
-.PHONY: all deps build test lint bench demo clean
+.PHONY: all deps test-deps demo-deps build test lint bench demo clean
 all: build
 
 ## deps: system packages, datasets and test tools (idempotent)
-deps: $(VERSITYGW) $(FASHION_MNIST) $(EMOJI_TGZ)
+deps: test-deps demo-deps
+test-deps: $(VERSITYGW) $(DUCKDB)
+demo-deps: $(FASHION_MNIST) $(EMOJI_TGZ)
 
 $(VERSITYGW):
 	GOBIN=$(TOOLS) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+
+# DuckDB (npm ships its binary) reads our datasets in the interop test.
+$(DUCKDB):
+	command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/duckdb @duckdb/node-api@$(DUCKDB_VERSION)
 
 $(FASHION_MNIST):
 	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -33,9 +42,19 @@ build:
 	$(GO) build -o bin/stackae ./cmd/stackae
 
 ## test: every test, against mem://, file:// and a real S3 server on 127.0.0.1
-test: $(VERSITYGW) $(FASHION_MNIST)
+test: test-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+
+## demo: ingest Fashion-MNIST and the Google emoji set into ./data, inspect and preview them
+demo: demo-deps build
+	./bin/stackae ingest --config configs/fashion-mnist-ingest.yaml
+	./bin/stackae ingest --config configs/emoji-ingest.yaml
+	./bin/stackae inspect ./data/fashion-mnist --verify
+	./bin/stackae inspect ./data/emoji-google --verify
+	./bin/stackae preview ./data/fashion-mnist --out ./data/fashion-mnist.png --n 64
+	./bin/stackae preview ./data/emoji-google --out ./data/emoji-google.png --n 64
+	@echo; echo "datasets: ./data/fashion-mnist ./data/emoji-google"; echo "previews: ./data/fashion-mnist.png ./data/emoji-google.png"
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi

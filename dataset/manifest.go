@@ -84,13 +84,17 @@ type Ref struct {
 }
 
 // Identity is the part of the lineage that decides whether a committed
-// dataset is the output a job would produce again (run id and time excluded).
+// dataset is the output a job would produce again: input content, source
+// and model hashes and the config hash; not the run id, time or input path.
 func (l Lineage) Identity() string {
 	id := struct {
-		Input         *Input
-		Source, Model *Ref
-		ConfigHash    string
-	}{l.Input, l.Source, l.Model, l.ConfigHash}
+		Kind, Fingerprint string
+		Source, Model     *Ref
+		ConfigHash        string
+	}{Source: l.Source, Model: l.Model, ConfigHash: l.ConfigHash}
+	if l.Input != nil { // where the input lies is not what it is
+		id.Kind, id.Fingerprint = l.Input.Kind, l.Input.Fingerprint
+	}
 	b, _ := json.Marshal(id)
 	return hashHex(b)
 }

@@ -73,7 +73,9 @@ func TestLineageIdentityIgnoresRunAndTime(t *testing.T) {
 	b.RunID = "r2"
 	c := a
 	c.Input = &Input{Kind: "idx", Path: "/p", Fingerprint: "g"}
-	if a.Identity() != b.Identity() || a.Identity() == c.Identity() {
-		t.Fatal("Identity must ignore run id and depend on the input fingerprint")
+	d := a
+	d.Input = &Input{Kind: "idx", Path: "/elsewhere", Fingerprint: "f"}
+	if a.Identity() != b.Identity() || a.Identity() == c.Identity() || a.Identity() != d.Identity() {
+		t.Fatal("Identity must ignore run id and input path, and depend on the input fingerprint")
 	}
 }

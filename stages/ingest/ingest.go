@@ -101,10 +101,14 @@ func manifestTemplate(cfg Config, src *source, n normalizer, outURL, fp string, 
 	if len(cfg.Classes) > 0 {
 		classes = cfg.Classes
 	}
+	// The hash covers how pixels are made, not where the input lies (the
+	// input's content is in the fingerprint) nor how fast (workers).
+	hashed := cfg
+	hashed.From, hashed.Workers, hashed.Name = src.kind, 0, ""
 	canon, err := json.Marshal(struct {
 		Config
 		Shape [3]int
-	}{cfg, [3]int{n.h, n.w, n.c}})
+	}{hashed, [3]int{n.h, n.w, n.c}})
 	if err != nil {
 		return dataset.Manifest{}, err
 	}

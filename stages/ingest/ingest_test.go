@@ -332,3 +332,19 @@ func idxRaw(t *testing.T, n, h, w int) []byte {
 	}
 	return data
 }
+
+// Moving the input elsewhere does not make it another dataset.
+func TestIngestIdentityIgnoresInputLocation(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	writeIDX(t, a, "train", 20, 3, 3, true)
+	writeIDX(t, b, "train", 20, 3, 3, true)
+	out := mem(t)
+	if _, err := ingest(t, idxCfg(a), out, false); err != nil {
+		t.Fatal(err)
+	}
+	cfg := idxCfg(b)
+	cfg.Workers = 5
+	if _, err := ingest(t, cfg, out, false); !errors.Is(err, dataset.ErrCommitted) {
+		t.Fatalf("same bytes from another folder = %v; want ErrCommitted", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	_ "image/jpeg" // register decoders
 	_ "image/png"
 	"iter"
+	"path/filepath"
 	"strings"
 
 	"github.com/stackae/stackae/dataset"
@@ -66,5 +67,12 @@ func openSource(from string) (*source, error) {
 }
 
 func (s *source) input(fp string) *dataset.Input {
-	return &dataset.Input{Kind: s.kind, Path: s.path, Fingerprint: fp}
+	var abs []string
+	for _, p := range strings.Split(s.path, ",") {
+		if a, err := filepath.Abs(p); err == nil {
+			p = a
+		}
+		abs = append(abs, p)
+	}
+	return &dataset.Input{Kind: s.kind, Path: strings.Join(abs, ","), Fingerprint: fp}
 }

@@ -1,0 +1,29 @@
+package configs
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+// Every shipped example config loads strictly and validates.
+func TestExampleConfigsLoad(t *testing.T) {
+	files, _ := filepath.Glob("*.yaml")
+	if len(files) < 3 {
+		t.Fatalf("found %d example configs", len(files))
+	}
+	for _, f := range files {
+		t.Run(f, func(t *testing.T) {
+			cfg, err := Load(f, pflag.NewFlagSet("x", pflag.ContinueOnError), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Ingest.From != "" {
+				if err := cfg.Ingest.Validate(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
