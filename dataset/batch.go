@@ -13,6 +13,17 @@ type Batch struct {
 	F32    []float32
 }
 
+// NewBatch returns an empty batch with room for rows rows of shape.
+func NewBatch(shape Shape, dt DType, rows int) *Batch {
+	b := &Batch{Shape: shape, IDs: make([]string, 0, rows), Labels: make([]int32, 0, rows), Splits: make([]string, 0, rows)}
+	if dt == Float32 {
+		b.F32 = make([]float32, 0, rows*shape.Size())
+	} else {
+		b.U8 = make([]uint8, 0, rows*shape.Size())
+	}
+	return b
+}
+
 // Len returns the number of rows.
 func (b *Batch) Len() int { return len(b.IDs) }
 

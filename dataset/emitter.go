@@ -7,6 +7,7 @@ import "math/rand/v2"
 type emitter struct {
 	opts  ScanOptions
 	shape Shape
+	dtype DType
 	rng   *rand.Rand
 	buf   Batch // shuffle buffer
 	out   *Batch
@@ -24,7 +25,9 @@ func (e *emitter) add(rg *Batch) bool {
 			}
 			continue
 		}
-		e.buf.Shape = e.shape
+		if e.buf.IDs == nil {
+			e.buf = *NewBatch(e.shape, e.dtype, e.opts.ShuffleWindow)
+		}
 		e.buf.Append(rg.IDs[i], rg.Labels[i], rg.Splits[i], rg.Row(i))
 		if e.buf.Len() >= e.opts.ShuffleWindow && !e.popRandom() {
 			return false
@@ -54,7 +57,7 @@ func (e *emitter) popRandom() bool {
 
 func (e *emitter) push(src *Batch, i int) bool {
 	if e.out == nil {
-		e.out = &Batch{Shape: e.shape}
+		e.out = NewBatch(e.shape, e.dtype, e.opts.BatchSize)
 	}
 	e.out.Append(src.IDs[i], src.Labels[i], src.Splits[i], src.Row(i))
 	if e.out.Len() < e.opts.BatchSize {

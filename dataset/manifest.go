@@ -154,11 +154,14 @@ func (m *Manifest) validateCounts() error {
 
 // Marshal renders the manifest as indented JSON (stable field order).
 func (m *Manifest) Marshal() ([]byte, error) {
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // "Food & Drink", not "Food \u0026 Drink"
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(m); err != nil {
 		return nil, err
 	}
-	return append(b, '\n'), nil
+	return buf.Bytes(), nil
 }
 
 // ParseManifest decodes and validates a manifest. Unknown fields are errors

@@ -91,7 +91,7 @@ func (d *Dataset) Scan(ctx context.Context, opts ScanOptions) iter.Seq2[*Batch, 
 			rng = rand.New(rand.NewPCG(opts.Seed, 0x5eed))
 			rng.Shuffle(len(units), func(i, j int) { units[i], units[j] = units[j], units[i] })
 		}
-		e := emitter{opts: opts, shape: d.Manifest.Shape, rng: rng, yield: yield}
+		e := emitter{opts: opts, shape: d.Manifest.Shape, dtype: d.Manifest.DType, rng: rng, yield: yield}
 		for _, u := range units {
 			rg, err := readers[u.shard].readRowGroup(ctx, u.rowGroup)
 			if err != nil {

@@ -67,7 +67,7 @@ func (r *shardReader) readRowGroup(ctx context.Context, rg int) (*Batch, error) 
 		return nil, err
 	}
 	defer rr.Release()
-	out := &Batch{Shape: r.m.Shape}
+	out := NewBatch(r.m.Shape, r.m.DType, int(r.pf.MetaData().RowGroup(rg).NumRows()))
 	for rr.Next() {
 		if err := appendRecord(out, rr.RecordBatch()); err != nil {
 			return nil, err

@@ -15,7 +15,7 @@ import (
 )
 
 // writeIDX writes n h x w images (pixel = i+y+x) and their labels (i%10).
-func writeIDX(t *testing.T, dir, prefix string, n, h, w int, gz bool) {
+func writeIDX(t testing.TB, dir, prefix string, n, h, w int, gz bool) {
 	t.Helper()
 	var img, lbl bytes.Buffer
 	binary.Write(&img, binary.BigEndian, []uint32{idxImagesMagic, uint32(n), uint32(h), uint32(w)})
@@ -36,7 +36,7 @@ func writeIDX(t *testing.T, dir, prefix string, n, h, w int, gz bool) {
 	writeFile(t, filepath.Join(dir, prefix+"-labels-idx1-ubyte"+ext), lbl.Bytes(), gz)
 }
 
-func writeFile(t *testing.T, path string, data []byte, gz bool) {
+func writeFile(t testing.TB, path string, data []byte, gz bool) {
 	t.Helper()
 	if gz {
 		var b bytes.Buffer
