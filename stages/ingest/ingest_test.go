@@ -348,3 +348,24 @@ func TestIngestIdentityIgnoresInputLocation(t *testing.T) {
 		t.Fatalf("same bytes from another folder = %v; want ErrCommitted", err)
 	}
 }
+
+// With several bad files and many workers, the error names the first bad
+// file in input order, every time.
+func TestIngestErrorIsDeterministic(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 40 {
+		size := 16
+		if i >= 7 {
+			size = 4 // too small from the 8th file on
+		}
+		writeFile(t, filepath.Join(dir, "a", fmt.Sprintf("%02d.png", i)), pngBytes(t, size, size, color.NRGBA{1, 2, 3, 255}), false)
+	}
+	for range 20 {
+		cfg := folderCfg(dir, "8x8")
+		cfg.Workers = 8
+		_, err := ingest(t, cfg, mem(t), false)
+		if err == nil || !strings.Contains(err.Error(), "07.png") {
+			t.Fatalf("error %v; want the first bad file, 07.png", err)
+		}
+	}
+}

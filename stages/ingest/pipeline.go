@@ -56,9 +56,9 @@ func produce(ctx context.Context, src *source, jobs chan<- job, results chan<- r
 	defer close(jobs)
 	seq := 0
 	for it, err := range src.items(ctx) {
-		if err != nil {
+		if err != nil { // ordered after every item read before it
 			select {
-			case results <- result{seq: -1, err: err}:
+			case results <- result{seq: seq, err: err}:
 			case <-ctx.Done():
 			}
 			return
@@ -84,7 +84,8 @@ func decodeOne(j job, norm normalizer) result {
 	return result{seq: j.seq, id: j.it.id, label: j.it.label, pix: pix}
 }
 
-// collect restores source order and writes batches.
+// collect restores source order and writes batches. Errors travel in the
+// same order, so the error reported is that of the first bad input.
 func collect(ctx context.Context, cfg Config, src *source, norm normalizer, results <-chan result, w *dataset.Writer, opts Options) error {
 	pending := map[int]result{}
 	next, written := 0, 0
@@ -104,14 +105,14 @@ func collect(ctx context.Context, cfg Config, src *source, norm normalizer, resu
 		return nil
 	}
 	for r := range results {
-		if r.err != nil {
-			return r.err
-		}
 		pending[r.seq] = r
 		for {
 			r, ok := pending[next]
 			if !ok {
 				break
+			}
+			if r.err != nil { // the first bad input in source order, whatever the workers
+				return r.err
 			}
 			delete(pending, next)
 			next++
