@@ -1,0 +1,187 @@
+package model
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+const (
+	leakySlope = 0.2
+	bnEpsilon  = 1e-5
+	bnMomentum = 0.1 // running = (1-m)*running + m*batch, as PyTorch
+)
+
+// builder adds layers to one graph. The first error sticks: later calls
+// return nil and Err reports it, which keeps model code linear.
+type builder struct {
+	g     *G.ExprGraph
+	p     *Params
+	train bool
+	nodes map[string]*G.Node
+	learn []string  // trainable params used, in order
+	stats []bnStats // training: batch statistics to fold into running ones
+	err   error
+}
+
+type bnStats struct {
+	mean, variance  *G.Node
+	runMean, runVar string
+	count           int
+}
+
+func newBuilder(p *Params, train bool) *builder {
+	return &builder{g: G.NewGraph(), p: p, train: train, nodes: map[string]*G.Node{}}
+}
+
+func (b *builder) fail(err error) *G.Node {
+	if b.err == nil && err != nil {
+		b.err = err
+	}
+	return nil
+}
+
+func (b *builder) op(n *G.Node, err error) *G.Node {
+	if b.err != nil || err != nil {
+		return b.fail(err)
+	}
+	return n
+}
+
+// param returns the graph node bound to the named tensor.
+func (b *builder) param(name string, shape tensor.Shape, init initKind, trainable bool) *G.Node {
+	if b.err != nil {
+		return nil
+	}
+	if n, ok := b.nodes[name]; ok {
+		return n
+	}
+	t, err := b.p.get(name, shape, init, trainable)
+	if err != nil {
+		return b.fail(err)
+	}
+	n := G.NodeFromAny(b.g, t, G.WithName(name))
+	b.nodes[name] = n
+	if trainable {
+		b.learn = append(b.learn, name)
+	}
+	return n
+}
+
+func (b *builder) scalar(v float64) *G.Node {
+	if b.p.dt == tensor.Float64 {
+		return G.NewConstant(v)
+	}
+	return G.NewConstant(float32(v))
+}
+
+// conv is a k x k convolution, 'same' at stride 1, halving at stride 2.
+// For even k at stride 1 it pads k/2 and drops the first row and column,
+// i.e. TF's 'same' (k/2-1 before, k/2 after).
+func (b *builder) conv(name string, x *G.Node, cout, k, stride int, bias bool) *G.Node {
+	if b.err != nil {
+		return nil
+	}
+	s := x.Shape()
+	w := b.param(name+".w", tensor.Shape{cout, s[1], k, k}, initNormal, true)
+	pad := (k - 1) / 2
+	if stride == 1 && k%2 == 0 {
+		pad = k / 2
+	} else if stride == 2 {
+		pad = (k - 2) / 2
+	}
+	y := b.op(G.Conv2d(x, w, tensor.Shape{k, k}, []int{pad, pad}, []int{stride, stride}, []int{1, 1}))
+	if y != nil && stride == 1 && k%2 == 0 {
+		y = b.op(G.Slice(y, nil, nil, G.S(1, s[2]+1), G.S(1, s[3]+1)))
+	}
+	if bias {
+		y = b.op(G.BroadcastAdd(y, b.param(name+".b", tensor.Shape{cout}, initZeros, true), nil, []byte{0, 2, 3}))
+	}
+	return y
+}
+
+// batchNorm normalises per channel: batch statistics when training (and
+// records them), running statistics otherwise.
+func (b *builder) batchNorm(name string, x *G.Node) *G.Node {
+	if b.err != nil {
+		return nil
+	}
+	s := x.Shape()
+	c := tensor.Shape{s[1]}
+	gamma := b.param(name+".gamma", c, initOnes, true)
+	beta := b.param(name+".beta", c, initZeros, true)
+	runMean := b.param(name+".running_mean", c, initZeros, false)
+	runVar := b.param(name+".running_var", c, initOnes, false)
+	pat := []byte{0, 2, 3}
+	mean, variance := runMean, runVar
+	if b.train {
+		mean = b.op(G.Mean(x, 0, 2, 3))
+	}
+	centred := b.op(G.BroadcastSub(x, mean, nil, pat))
+	if b.train {
+		variance = b.op(G.Mean(b.op(G.Square(centred)), 0, 2, 3))
+		b.stats = append(b.stats, bnStats{mean: mean, variance: variance, runMean: name + ".running_mean", runVar: name + ".running_var", count: s[0] * s[2] * s[3]})
+	}
+	if b.err != nil {
+		return nil
+	}
+	// 1/sqrt(v+eps) as Inverse(Sqrt(.)): gorgonia v0.9.18's InverseSqrt has a
+	// wrong gradient (TestPrimitiveGradients shows the composition is right).
+	inv := b.op(G.Inverse(b.op(G.Sqrt(b.op(G.Add(variance, b.scalar(bnEpsilon)))))))
+	y := b.op(G.BroadcastHadamardProd(centred, b.op(G.HadamardProd(inv, gamma)), nil, pat))
+	return b.op(G.BroadcastAdd(y, beta, nil, pat))
+}
+
+func (b *builder) leaky(x *G.Node) *G.Node {
+	if b.err != nil {
+		return nil
+	}
+	return b.op(G.LeakyRelu(x, leakySlope))
+}
+
+// convBlock is two k x k convolutions, each with batch norm and LeakyReLU(0.2).
+func (b *builder) convBlock(name string, x *G.Node, cout, k int) *G.Node {
+	for i := range 2 {
+		x = b.leaky(b.batchNorm(fmt.Sprintf("%s.%d.bn", name, i), b.conv(fmt.Sprintf("%s.%d", name, i), x, cout, k, 1, false)))
+	}
+	return x
+}
+
+// dense is x (B, in) times w (in, out) plus a bias.
+func (b *builder) dense(name string, x *G.Node, out int) *G.Node {
+	if b.err != nil {
+		return nil
+	}
+	w := b.param(name+".w", tensor.Shape{x.Shape()[1], out}, initNormal, true)
+	y := b.op(G.Mul(x, w))
+	return b.op(G.BroadcastAdd(y, b.param(name+".b", tensor.Shape{out}, initZeros, true), nil, []byte{0}))
+}
+
+func (b *builder) reshape(x *G.Node, to ...int) *G.Node {
+	if b.err != nil {
+		return nil
+	}
+	return b.op(G.Reshape(x, tensor.Shape(to)))
+}
+
+func (b *builder) up2(x *G.Node) *G.Node {
+	if b.err != nil {
+		return nil
+	}
+	return b.op(Upsample2x(x))
+}
+
+func (b *builder) add(x, y *G.Node) *G.Node {
+	if b.err != nil {
+		return nil
+	}
+	return b.op(G.Add(x, y))
+}
+
+func (b *builder) tanh(x *G.Node) *G.Node {
+	if b.err != nil {
+		return nil
+	}
+	return b.op(G.Tanh(x))
+}
