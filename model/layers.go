@@ -85,6 +85,9 @@ func (b *builder) conv(name string, x *G.Node, cout, k, stride int, bias bool) *
 	}
 	s := x.Shape()
 	w := b.param(name+".w", tensor.Shape{cout, s[1], k, k}, initNormal, true)
+	if b.err != nil {
+		return nil
+	}
 	pad := (k - 1) / 2
 	if stride == 1 && k%2 == 0 {
 		pad = k / 2
@@ -96,9 +99,11 @@ func (b *builder) conv(name string, x *G.Node, cout, k, stride int, bias bool) *
 		y = b.op(G.Slice(y, nil, nil, G.S(1, s[2]+1), G.S(1, s[3]+1)))
 	}
 	if bias {
-		y = b.op(G.BroadcastAdd(y, b.param(name+".b", tensor.Shape{cout}, initZeros, true), nil, []byte{0, 2, 3}))
+		if bn := b.param(name+".b", tensor.Shape{cout}, initZeros, true); bn != nil {
+			y = b.op(G.BroadcastAdd(y, bn, nil, []byte{0, 2, 3}))
+		}
 	}
-	return y
+	return b.op(y, nil)
 }
 
 // batchNorm normalises per channel: batch statistics when training (and
@@ -113,6 +118,9 @@ func (b *builder) batchNorm(name string, x *G.Node) *G.Node {
 	beta := b.param(name+".beta", c, initZeros, true)
 	runMean := b.param(name+".running_mean", c, initZeros, false)
 	runVar := b.param(name+".running_var", c, initOnes, false)
+	if b.err != nil {
+		return nil
+	}
 	pat := []byte{0, 2, 3}
 	mean, variance := runMean, runVar
 	if b.train {
@@ -154,8 +162,12 @@ func (b *builder) dense(name string, x *G.Node, out int) *G.Node {
 		return nil
 	}
 	w := b.param(name+".w", tensor.Shape{x.Shape()[1], out}, initNormal, true)
+	bias := b.param(name+".b", tensor.Shape{out}, initZeros, true)
+	if b.err != nil {
+		return nil
+	}
 	y := b.op(G.Mul(x, w))
-	return b.op(G.BroadcastAdd(y, b.param(name+".b", tensor.Shape{out}, initZeros, true), nil, []byte{0}))
+	return b.op(G.BroadcastAdd(y, bias, nil, []byte{0}))
 }
 
 func (b *builder) reshape(x *G.Node, to ...int) *G.Node {

@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 
 	"gorgonia.org/tensor"
 )
@@ -15,6 +16,7 @@ type Params struct {
 	names     []string
 	tensors   map[string]*tensor.Dense
 	trainable map[string]bool
+	frozen    bool // loaded from a checkpoint: no new tensors
 }
 
 // NewParams returns an empty set whose weights will be drawn from seed.
@@ -33,10 +35,16 @@ const (
 // get returns the tensor called name, creating it on first use.
 func (p *Params) get(name string, shape tensor.Shape, init initKind, trainable bool) (*tensor.Dense, error) {
 	if t, ok := p.tensors[name]; ok {
+		if !t.Shape().Eq(shape) && p.frozen {
+			return nil, fmt.Errorf("checkpoint tensor %s has shape %v, this architecture needs %v (it was trained with another architecture)", name, t.Shape(), shape)
+		}
 		if !t.Shape().Eq(shape) {
 			return nil, fmt.Errorf("param %s: shape %v, want %v", name, t.Shape(), shape)
 		}
 		return t, nil
+	}
+	if p.frozen {
+		return nil, fmt.Errorf("checkpoint has no tensor %s (it was trained with another architecture)", name)
 	}
 	t := tensor.New(tensor.Of(p.dt), tensor.WithShape(shape...))
 	n := shape.TotalSize()
@@ -63,6 +71,15 @@ func setAt(t *tensor.Dense, i int, v float64) {
 	case []float64:
 		d[i] = v
 	}
+}
+
+// put adds a loaded tensor; batch-norm running statistics are not trainable.
+func (p *Params) put(name string, t *tensor.Dense) {
+	if _, ok := p.tensors[name]; !ok {
+		p.names = append(p.names, name)
+	}
+	p.tensors[name] = t
+	p.trainable[name] = !strings.HasSuffix(name, ".running_mean") && !strings.HasSuffix(name, ".running_var")
 }
 
 // Names lists every tensor in creation order.

@@ -153,3 +153,23 @@ func scalarOf(v G.Value) float64 {
 	}
 	return 0
 }
+
+// Checkpoint captures the trainer's state under meta (Arch, Hyper and the
+// optimiser are filled in).
+func (t *Trainer) Checkpoint(meta Meta) *Checkpoint {
+	meta.Kind, meta.Arch, meta.Hyper, meta.Step = "autoencoder", t.Arch, t.Hyper, t.Adam.Step
+	return &Checkpoint{Meta: meta, Params: t.Params, Adam: t.Adam}
+}
+
+// ResumeTrainer rebuilds the trainer a checkpoint was taken from, with its
+// weights, batch-norm statistics and optimiser moments.
+func ResumeTrainer(c *Checkpoint) (*Trainer, error) {
+	t, err := NewTrainer(c.Meta.Arch, c.Meta.Hyper, c.Params)
+	if err != nil {
+		return nil, err
+	}
+	if c.Adam != nil {
+		t.Adam = c.Adam
+	}
+	return t, nil
+}
