@@ -35,17 +35,29 @@ type Meta struct {
 	Data       string `json:"data"`
 	DataSHA256 string `json:"data_manifest_sha256"`
 	ConfigHash string `json:"config_hash"`
-	// Metrics so far, one entry per epoch.
+	// Metrics so far, one entry per epoch, and sampled batch losses. Only
+	// deterministic numbers: wall-clock timings live in metrics.json.
 	History []EpochMetrics `json:"history"`
+	Curve   []StepLoss     `json:"curve"`
+	// The epoch in progress: loss sum and batch count so far.
+	EpochLossSum float64 `json:"epoch_loss_sum"`
+	EpochBatches int     `json:"epoch_batches"`
+}
+
+// StepLoss is one sampled training batch loss.
+type StepLoss struct {
+	Step int     `json:"step"`
+	Loss float64 `json:"loss"`
 }
 
 // EpochMetrics are the per-epoch numbers a training run reports.
 type EpochMetrics struct {
-	Epoch       int     `json:"epoch"`
-	Step        int     `json:"step"`
-	TrainLoss   float64 `json:"train_loss"`
-	ValLoss     float64 `json:"val_loss"`
-	SecPerBatch float64 `json:"sec_per_batch"`
+	Epoch     int     `json:"epoch"`
+	Step      int     `json:"step"`
+	TrainLoss float64 `json:"train_loss"`
+	// ValLoss is the validation MSE in the input's value space; negative
+	// when the dataset has no validation rows.
+	ValLoss float64 `json:"val_loss"`
 }
 
 // Checkpoint is a level's state: metadata, parameters and optimiser moments.

@@ -1,0 +1,112 @@
+package train
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/stackae/stackae/dataset"
+	"github.com/stackae/stackae/model"
+	"github.com/stackae/stackae/storage"
+	"gorgonia.org/tensor"
+)
+
+// Options are the run-time settings of one training run.
+type Options struct {
+	RunID, Version string
+	// Overwrite replaces a trained model of other lineage at the output.
+	Overwrite bool
+	// Progress is called after each batch with batches done and planned.
+	Progress func(done, total int)
+	Log      *slog.Logger
+}
+
+// Run trains the level whose input is data (a level k-1 dataset gives the
+// level k model) and commits it at out. It returns an error wrapping
+// dataset.ErrCommitted when out already holds this very model.
+func Run(ctx context.Context, cfg Config, data *dataset.Dataset, out *storage.Bucket, opts Options) (*model.Meta, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	m := data.Manifest
+	arch, err := cfg.Arch([3]int(m.Shape))
+	if err != nil {
+		return nil, fmt.Errorf("train on %s (level %d, %s): %w", data.URL(), m.Level, m.Shape, err)
+	}
+	meta := model.Meta{Version: opts.Version, Level: m.Level + 1, Seed: cfg.Seed,
+		Data: data.URL(), DataSHA256: data.ManifestSHA256, ConfigHash: configHash(cfg)}
+	if err := checkCommitted(ctx, out, meta, opts.Overwrite); err != nil {
+		return nil, err
+	}
+	r, err := newRun(ctx, cfg, arch, data, out, meta, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.loop(ctx); err != nil {
+		return nil, err
+	}
+	return r.commit(ctx)
+}
+
+// configHash covers what changes the trained weights (not checkpoint
+// frequency or how much validation is reported).
+func configHash(cfg Config) string {
+	cfg.CheckpointEvery, cfg.ValBatches = 0, 0
+	b, _ := json.Marshal(cfg)
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func sameLineage(a, b model.Meta) bool {
+	return a.ConfigHash == b.ConfigHash && a.DataSHA256 == b.DataSHA256 && a.Level == b.Level
+}
+
+func checkCommitted(ctx context.Context, out *storage.Bucket, meta model.Meta, overwrite bool) error {
+	fin, err := loadKey(ctx, out, CheckpointKey)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil
+	case err != nil && !overwrite:
+		return err
+	case err == nil && sameLineage(fin.Meta, meta):
+		return fmt.Errorf("model %s: %w (trained %d steps on %s)", out.URL(), dataset.ErrCommitted, fin.Meta.Step, fin.Meta.Data)
+	case !overwrite:
+		return fmt.Errorf("model %s: %w: it was trained on %s with config %.12s, this run would train on %s with %.12s; pass --overwrite to replace it",
+			out.URL(), dataset.ErrConflict, fin.Meta.Data, fin.Meta.ConfigHash, meta.Data, meta.ConfigHash)
+	}
+	for _, k := range []string{CheckpointKey, ProgressKey} {
+		if err := out.Delete(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resumeOrStart continues from a progress checkpoint of the same lineage,
+// or starts from freshly initialised weights.
+func resumeOrStart(ctx context.Context, out *storage.Bucket, arch model.Arch, cfg Config, meta model.Meta, log *slog.Logger) (*model.Trainer, model.Meta, error) {
+	prog, err := loadKey(ctx, out, ProgressKey)
+	switch {
+	case err == nil && sameLineage(prog.Meta, meta) && prog.Meta.Arch == arch:
+		tr, err := model.ResumeTrainer(prog.Checkpoint)
+		if err != nil {
+			return nil, meta, fmt.Errorf("resume from %s: %w", out.KeyURL(ProgressKey), err)
+		}
+		log.Info("resuming", "from", out.KeyURL(ProgressKey), "step", prog.Meta.Step, "epoch", prog.Meta.Epoch)
+		prog.Meta.Version = meta.Version
+		return tr, prog.Meta, nil
+	case err == nil:
+		log.Warn("ignoring a progress checkpoint of other settings", "key", out.KeyURL(ProgressKey))
+	case !errors.Is(err, storage.ErrNotFound):
+		log.Warn("ignoring an unreadable progress checkpoint", "key", out.KeyURL(ProgressKey), "error", err)
+	}
+	tr, err := model.NewTrainer(arch, cfg.hyper(), model.NewParams(tensor.Float32, cfg.Seed))
+	return tr, meta, err
+}
