@@ -11,6 +11,7 @@ import (
 	"fmt"
 
 	"github.com/stackae/stackae/stages/ingest"
+	"github.com/stackae/stackae/stages/train"
 	"github.com/stackae/stackae/storage"
 )
 
@@ -19,6 +20,15 @@ type Config struct {
 	Storage storage.Config `mapstructure:"storage" yaml:"storage" json:"storage"`
 	Log     LogConfig      `mapstructure:"log" yaml:"log" json:"log"`
 	Ingest  IngestJob      `mapstructure:"ingest" yaml:"ingest" json:"ingest"`
+	Train   TrainJob       `mapstructure:"train" yaml:"train" json:"train"`
+}
+
+// TrainJob is the train stage's config plus what the job reads and writes.
+type TrainJob struct {
+	train.Config `mapstructure:",squash" yaml:",inline"`
+	// Data is the input dataset URL (level k-1); Model the output model URL.
+	Data  string `mapstructure:"data" yaml:"data" json:"data"`
+	Model string `mapstructure:"model" yaml:"model" json:"model"`
 }
 
 // IngestJob is the ingest stage's config plus where the job writes.
@@ -42,6 +52,7 @@ func Default() Config {
 		Storage: storage.DefaultConfig(),
 		Log:     LogConfig{Format: "auto", Level: "info"},
 		Ingest:  IngestJob{Config: ingest.DefaultConfig()},
+		Train:   TrainJob{Config: train.DefaultConfig()},
 	}
 }
 

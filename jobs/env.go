@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/stackae/stackae/configs"
+	"github.com/stackae/stackae/dataset"
 	"github.com/stackae/stackae/storage"
 	"golang.org/x/term"
 )
@@ -86,4 +87,18 @@ func newRunID() string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}
+
+// openDataset opens the committed dataset at url; close releases its bucket.
+func (e *env) openDataset(ctx context.Context, url string) (*dataset.Dataset, func(), error) {
+	b, err := e.open(ctx, url)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := dataset.Open(ctx, b)
+	if err != nil {
+		b.Close()
+		return nil, nil, err
+	}
+	return d, func() { b.Close() }, nil
 }

@@ -26,7 +26,10 @@ type builder struct {
 }
 
 type bnStats struct {
-	mean, variance  *G.Node
+	// meanV and varV receive the batch statistics through G.Read while the
+	// tape runs: the tape machine reuses intermediate buffers, so a node's
+	// Value() after RunAll may hold another op's result.
+	meanV, varV     *G.Value
 	runMean, runVar string
 	count           int
 }
@@ -129,7 +132,12 @@ func (b *builder) batchNorm(name string, x *G.Node) *G.Node {
 	centred := b.op(G.BroadcastSub(x, mean, nil, pat))
 	if b.train {
 		variance = b.op(G.Mean(b.op(G.Square(centred)), 0, 2, 3))
-		b.stats = append(b.stats, bnStats{mean: mean, variance: variance, runMean: name + ".running_mean", runVar: name + ".running_var", count: s[0] * s[2] * s[3]})
+		st := bnStats{meanV: new(G.Value), varV: new(G.Value), runMean: name + ".running_mean", runVar: name + ".running_var", count: s[0] * s[2] * s[3]}
+		if b.err == nil {
+			G.Read(mean, st.meanV)
+			G.Read(variance, st.varV)
+		}
+		b.stats = append(b.stats, st)
 	}
 	if b.err != nil {
 		return nil

@@ -12,6 +12,7 @@ import (
 type Net struct {
 	vm      G.VM
 	in, out *G.Node
+	outV    *G.Value // snapshot of out, see Trainer
 	batch   int
 	inSize  int
 	outSize int
@@ -36,7 +37,9 @@ func newNet(p *Params, batch int, chw [3]int, build func(*builder, *G.Node) *G.N
 	if b.err != nil {
 		return nil, fmt.Errorf("build inference graph: %w", b.err)
 	}
-	return &Net{vm: G.NewTapeMachine(b.g), in: x, out: out, batch: batch,
+	outV := new(G.Value)
+	G.Read(out, outV)
+	return &Net{vm: G.NewTapeMachine(b.g), in: x, out: out, outV: outV, batch: batch,
 		inSize: chw[0] * chw[1] * chw[2], outSize: out.Shape().TotalSize() / batch}, nil
 }
 
@@ -68,7 +71,7 @@ func (n *Net) Run(nchw []float32) ([]float32, error) {
 		return nil, fmt.Errorf("inference: %w", err)
 	}
 	out := make([]float32, rows*n.outSize)
-	switch d := n.out.Value().Data().(type) {
+	switch d := (*n.outV).Data().(type) {
 	case []float32:
 		copy(out, d)
 	case []float64:

@@ -43,8 +43,10 @@ type Trainer struct {
 	b      *builder
 	vm     G.VM
 	x      *G.Node
-	loss   *G.Node
-	grads  map[string]*G.Node
+	// Values snapshotted by G.Read while the tape runs (the tape machine
+	// reuses intermediate buffers, so Value() after RunAll is unreliable).
+	lossV  *G.Value
+	gradsV map[string]*G.Value
 }
 
 // NewTrainer builds the training graph over p (created on first use).
@@ -70,11 +72,13 @@ func NewTrainer(arch Arch, hp Hyper, p *Params) (*Trainer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build gradients: %w", err)
 	}
-	grads := map[string]*G.Node{}
+	t := &Trainer{Arch: arch, Hyper: hp, Params: p, Adam: NewAdam(hp.LR, hp.Beta1, hp.Beta2), b: b, x: x,
+		lossV: new(G.Value), gradsV: map[string]*G.Value{}}
+	G.Read(loss, t.lossV)
 	for i, name := range b.learn {
-		grads[name] = gs[i]
+		t.gradsV[name] = new(G.Value)
+		G.Read(gs[i], t.gradsV[name])
 	}
-	t := &Trainer{Arch: arch, Hyper: hp, Params: p, Adam: NewAdam(hp.LR, hp.Beta1, hp.Beta2), b: b, x: x, loss: loss, grads: grads}
 	t.vm = G.NewTapeMachine(b.g)
 	return t, nil
 }
@@ -85,9 +89,9 @@ func (t *Trainer) Step(nchw []float32) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	grads := make(map[string]*tensor.Dense, len(t.grads))
-	for name, n := range t.grads {
-		grads[name] = n.Value().(*tensor.Dense)
+	grads := make(map[string]*tensor.Dense, len(t.gradsV))
+	for name, v := range t.gradsV {
+		grads[name] = (*v).(*tensor.Dense)
 	}
 	t.Adam.Update(t.Params, grads, t.b.learn)
 	t.foldBatchStats()
@@ -117,7 +121,7 @@ func (t *Trainer) forwardBackward(nchw []float32) (float64, error) {
 		t.vm.Reset()
 		return 0, fmt.Errorf("train step: %w", err)
 	}
-	return scalarOf(t.loss.Value()), nil
+	return scalarOf(*t.lossV), nil
 }
 
 // foldBatchStats moves each batch norm's running statistics toward the
@@ -125,7 +129,7 @@ func (t *Trainer) forwardBackward(nchw []float32) (float64, error) {
 func (t *Trainer) foldBatchStats() {
 	for _, s := range t.b.stats {
 		rm, rv := t.Params.Tensor(s.runMean), t.Params.Tensor(s.runVar)
-		bm, bv := s.mean.Value().(*tensor.Dense), s.variance.Value().(*tensor.Dense)
+		bm, bv := (*s.meanV).(*tensor.Dense), (*s.varV).(*tensor.Dense)
 		unbias := float64(s.count) / float64(max(s.count-1, 1))
 		for i := range rm.Shape().TotalSize() {
 			setAt(rm, i, (1-bnMomentum)*at(rm, i)+bnMomentum*at(bm, i))

@@ -99,7 +99,7 @@ func (r *run) step(ctx context.Context, x []float32) error {
 	r.meta.EpochLossSum += loss
 	r.meta.EpochBatches++
 	step := r.tr.Adam.Step
-	if step%max(1, r.spe/50) == 0 || step == 1 {
+	if step%max(1, r.total/200) == 0 || step == 1 { // ~200 points whatever the run length
 		r.meta.Curve = append(r.meta.Curve, model.StepLoss{Step: step, Loss: loss})
 	}
 	if r.opts.Progress != nil {
