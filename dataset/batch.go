@@ -70,6 +70,21 @@ func (b *Batch) Row(i int) any {
 	return b.U8[i*n : (i+1)*n]
 }
 
+// slice returns rows [lo, hi) as a view.
+func (b *Batch) slice(lo, hi int64) *Batch {
+	if lo == 0 && hi == int64(b.Len()) {
+		return b
+	}
+	n := int64(b.Shape.Size())
+	out := &Batch{Shape: b.Shape, IDs: b.IDs[lo:hi], Labels: b.Labels[lo:hi], Splits: b.Splits[lo:hi]}
+	if b.F32 != nil {
+		out.F32 = b.F32[lo*n : hi*n]
+	} else {
+		out.U8 = b.U8[lo*n : hi*n]
+	}
+	return out
+}
+
 // Float32 returns the real values (stored*scale + offset) of all rows.
 func (b *Batch) Float32(scale, offset float64) []float32 {
 	if b.F32 != nil && scale == 1 && offset == 0 {

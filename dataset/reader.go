@@ -65,11 +65,19 @@ type ScanOptions struct {
 	Shuffle       bool
 	Seed          uint64
 	ShuffleWindow int
+	// RowLo and RowHi, when RowHi > 0, keep only rows with global index in
+	// [RowLo, RowHi) (rows numbered in dataset order across shards); it
+	// combines with Split but not with Part or Shuffle.
+	RowLo, RowHi int64
 	// Allocator for Arrow buffers (default memory.DefaultAllocator).
 	Allocator memory.Allocator
 }
 
-type unit struct{ shard, rowGroup int }
+// unit is one row group and the global index of its first row.
+type unit struct {
+	shard, rowGroup int
+	first, rows     int64
+}
 
 // Scan yields batches; memory is bounded by a row group plus the shuffle
 // window, whatever the dataset's size.
@@ -79,7 +87,9 @@ func (d *Dataset) Scan(ctx context.Context, opts ScanOptions) iter.Seq2[*Batch, 
 		readers, units, err := d.units(ctx, opts)
 		defer func() {
 			for _, r := range readers {
-				r.close()
+				if r != nil {
+					r.close()
+				}
 			}
 		}()
 		if err != nil {
@@ -97,6 +107,9 @@ func (d *Dataset) Scan(ctx context.Context, opts ScanOptions) iter.Seq2[*Batch, 
 			if err != nil {
 				yield(nil, fmt.Errorf("%s row group %d: %w", d.b.KeyURL(readers[u.shard].key), u.rowGroup, err))
 				return
+			}
+			if opts.RowHi > 0 {
+				rg = rg.slice(max(0, opts.RowLo-u.first), min(u.rows, opts.RowHi-u.first))
 			}
 			if !e.add(rg) {
 				return
@@ -130,16 +143,29 @@ func (d *Dataset) units(ctx context.Context, opts ScanOptions) ([]*shardReader, 
 	if opts.Split != "" && opts.Split != Train && opts.Split != Validation {
 		return nil, nil, fmt.Errorf("split %q: want train, validation or empty", opts.Split)
 	}
+	if opts.RowHi > 0 && (opts.PartN > 1 || opts.Shuffle || opts.RowLo < 0 || opts.RowLo > opts.RowHi) {
+		return nil, nil, fmt.Errorf("rows [%d, %d): want 0 <= lo <= hi, without parts or shuffle", opts.RowLo, opts.RowHi)
+	}
 	var readers []*shardReader
 	var all []unit
+	var first int64
 	for i, s := range d.Manifest.Shards {
+		if opts.RowHi > 0 && (first >= opts.RowHi || first+s.Rows <= opts.RowLo) {
+			first += s.Rows // no row of this shard is wanted: skip its footer
+			readers = append(readers, nil)
+			continue
+		}
 		r, err := openShard(ctx, d.b, s.Key, d.Manifest, opts.Allocator)
 		if err != nil {
 			return readers, nil, err
 		}
 		readers = append(readers, r)
 		for rg := range r.numRowGroups() {
-			all = append(all, unit{i, rg})
+			n := r.pf.MetaData().RowGroup(rg).NumRows()
+			if opts.RowHi == 0 || (first < opts.RowHi && first+n > opts.RowLo) {
+				all = append(all, unit{shard: i, rowGroup: rg, first: first, rows: n})
+			}
+			first += n
 		}
 	}
 	lo, hi := opts.PartI*len(all)/opts.PartN, (opts.PartI+1)*len(all)/opts.PartN

@@ -27,6 +27,11 @@ type WriteOptions struct {
 	// Overwrite replaces a committed dataset of other lineage: its manifest
 	// is deleted first (the dataset disappears), then its shards.
 	Overwrite bool
+	// RowsPerShard, when > 0, cuts shards by row count instead of bytes, so
+	// that shard boundaries (and bytes) do not depend on who writes them.
+	RowsPerShard int64
+	// FirstShard numbers the first shard written (part-<FirstShard>).
+	FirstShard int
 	// Allocator for Arrow buffers (default memory.DefaultAllocator).
 	Allocator memory.Allocator
 }
@@ -62,22 +67,54 @@ type Writer struct {
 // same lineage identity, and ErrConflict if it holds another one and
 // opts.Overwrite is false. Leftover shards of an uncommitted run are removed.
 func Create(ctx context.Context, b *storage.Bucket, tmpl Manifest, opts WriteOptions) (*Writer, error) {
+	if err := normalize(b, &tmpl); err != nil {
+		return nil, err
+	}
+	if err := prepareOutput(ctx, b, &tmpl, opts.Overwrite); err != nil {
+		return nil, err
+	}
+	return newWriter(ctx, b, tmpl, opts), nil
+}
+
+// CreatePart starts one worker's share of a dataset written by several:
+// shards only, numbered from opts.FirstShard, cut every opts.RowsPerShard
+// rows; no check of, or cleanup at, the output. Finish returns its shards;
+// CommitManifest later commits them all.
+func CreatePart(ctx context.Context, b *storage.Bucket, tmpl Manifest, opts WriteOptions) (*Writer, error) {
+	if opts.RowsPerShard <= 0 {
+		return nil, fmt.Errorf("dataset %s: a part needs RowsPerShard", b.URL())
+	}
+	if err := normalize(b, &tmpl); err != nil {
+		return nil, err
+	}
+	return newWriter(ctx, b, tmpl, opts), nil
+}
+
+// RowGroupRows is the number of rows per row group the writer uses for a
+// row of shape and dtype (the row group target over the row's raw size).
+func RowGroupRows(shape Shape, dt DType, opts WriteOptions) int {
 	opts = opts.withDefaults()
+	rowBytes := int64(shape.Size()) * elemSize(dt)
+	return int(max(1, min(opts.RowGroupBytes/rowBytes, 65536)))
+}
+
+func normalize(b *storage.Bucket, tmpl *Manifest) error {
 	tmpl.FormatVersion, tmpl.Layout = FormatVersion, "HWC"
 	if tmpl.Scale == 0 {
 		tmpl.Scale = 1
 	}
 	tmpl.Rows, tmpl.Splits, tmpl.Shards = 0, map[string]int64{}, nil
 	if err := tmpl.Validate(); err != nil {
-		return nil, fmt.Errorf("dataset %s: %w", b.URL(), err)
+		return fmt.Errorf("dataset %s: %w", b.URL(), err)
 	}
-	if err := prepareOutput(ctx, b, &tmpl, opts.Overwrite); err != nil {
-		return nil, err
-	}
-	rowBytes := int64(tmpl.Shape.Size()) * elemSize(tmpl.DType)
-	w := &Writer{b: b, m: tmpl, opts: opts, ctx: ctx, rgRows: int(max(1, min(opts.RowGroupBytes/rowBytes, 65536)))}
+	return nil
+}
+
+func newWriter(ctx context.Context, b *storage.Bucket, tmpl Manifest, opts WriteOptions) *Writer {
+	opts = opts.withDefaults()
+	w := &Writer{b: b, m: tmpl, opts: opts, ctx: ctx, rgRows: RowGroupRows(tmpl.Shape, tmpl.DType, opts)}
 	w.pending.Shape = tmpl.Shape
-	return w, nil
+	return w
 }
 
 func elemSize(d DType) int64 {
@@ -130,7 +167,7 @@ func (w *Writer) Write(b *Batch) error {
 	}
 	for i := range b.Len() {
 		w.pending.Append(b.IDs[i], b.Labels[i], b.Splits[i], b.Row(i))
-		if w.pending.Len() == w.rgRows {
+		if w.pending.Len() == w.rgRows || w.shardFull() {
 			if err := w.flushRowGroup(); err != nil {
 				return err
 			}
@@ -139,12 +176,24 @@ func (w *Writer) Write(b *Batch) error {
 	return nil
 }
 
+// shardFull: with RowsPerShard, the pending rows complete the shard.
+func (w *Writer) shardFull() bool {
+	if w.opts.RowsPerShard <= 0 {
+		return false
+	}
+	var have int64
+	if w.shard != nil {
+		have = w.shard.rows
+	}
+	return have+int64(w.pending.Len()) >= w.opts.RowsPerShard
+}
+
 func (w *Writer) flushRowGroup() error {
 	if w.pending.Len() == 0 {
 		return nil
 	}
 	if w.shard == nil {
-		key := fmt.Sprintf("part-%05d.parquet", len(w.shards))
+		key := fmt.Sprintf("part-%05d.parquet", w.opts.FirstShard+len(w.shards))
 		sw, err := newShardWriter(w.ctx, w.b, key, &w.m, w.opts.Allocator)
 		if err != nil {
 			return err
@@ -155,7 +204,11 @@ func (w *Writer) flushRowGroup() error {
 		return fmt.Errorf("write %s: %w", w.b.KeyURL(w.shard.key), err)
 	}
 	w.pending.Reset()
-	if w.shard.rows*int64(w.m.Shape.Size())*elemSize(w.m.DType) >= w.opts.ShardBytes {
+	full := w.shard.rows*int64(w.m.Shape.Size())*elemSize(w.m.DType) >= w.opts.ShardBytes
+	if w.opts.RowsPerShard > 0 {
+		full = w.shard.rows >= w.opts.RowsPerShard
+	}
+	if full {
 		return w.closeShard()
 	}
 	return nil
@@ -174,36 +227,54 @@ func (w *Writer) closeShard() error {
 	return nil
 }
 
-// Commit writes the remaining rows and then the manifest (only if absent).
-// After Commit the dataset exists; before it, it does not.
-func (w *Writer) Commit() (*Manifest, error) {
+// Finish writes the remaining rows and returns the shards written.
+func (w *Writer) Finish() ([]Shard, error) {
 	if err := w.flushRowGroup(); err != nil {
 		return nil, err
 	}
 	if err := w.closeShard(); err != nil {
 		return nil, err
 	}
-	m := w.m
-	m.Shards = w.shards
-	for _, s := range w.shards {
+	return w.shards, nil
+}
+
+// Commit writes the remaining rows and then the manifest (only if absent).
+// After Commit the dataset exists; before it, it does not.
+func (w *Writer) Commit() (*Manifest, error) {
+	shards, err := w.Finish()
+	if err != nil {
+		return nil, err
+	}
+	return CommitManifest(w.ctx, w.b, w.m, shards)
+}
+
+// CommitManifest fills tmpl's counts from shards (in the given order) and
+// writes the manifest only if absent: the dataset's commit.
+func CommitManifest(ctx context.Context, b *storage.Bucket, tmpl Manifest, shards []Shard) (*Manifest, error) {
+	m := tmpl
+	if err := normalize(b, &m); err != nil {
+		return nil, err
+	}
+	m.Shards = shards
+	for _, s := range shards {
 		m.Rows += s.Rows
 		for k, v := range s.Splits {
 			m.Splits[k] += v
 		}
 	}
 	if m.Rows == 0 {
-		return nil, fmt.Errorf("dataset %s: no rows to commit", w.b.URL())
+		return nil, fmt.Errorf("dataset %s: no rows to commit", b.URL())
 	}
 	if err := m.Validate(); err != nil {
-		return nil, fmt.Errorf("dataset %s: %w", w.b.URL(), err)
+		return nil, fmt.Errorf("dataset %s: %w", b.URL(), err)
 	}
 	data, err := m.Marshal()
 	if err != nil {
 		return nil, err
 	}
-	if err := w.b.WriteIfAbsent(w.ctx, ManifestKey, data); err != nil {
+	if err := b.WriteIfAbsent(ctx, ManifestKey, data); err != nil {
 		if errors.Is(err, storage.ErrExists) {
-			return nil, fmt.Errorf("dataset %s: committed by another run while this one was writing: %w", w.b.URL(), ErrConflict)
+			return nil, fmt.Errorf("dataset %s: committed by another run while this one was writing: %w", b.URL(), ErrConflict)
 		}
 		return nil, err
 	}
