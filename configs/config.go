@@ -10,6 +10,7 @@ package configs
 import (
 	"fmt"
 
+	"github.com/stackae/stackae/stages/encode"
 	"github.com/stackae/stackae/stages/ingest"
 	"github.com/stackae/stackae/stages/train"
 	"github.com/stackae/stackae/storage"
@@ -21,6 +22,16 @@ type Config struct {
 	Log     LogConfig      `mapstructure:"log" yaml:"log" json:"log"`
 	Ingest  IngestJob      `mapstructure:"ingest" yaml:"ingest" json:"ingest"`
 	Train   TrainJob       `mapstructure:"train" yaml:"train" json:"train"`
+	Encode  EncodeJob      `mapstructure:"encode" yaml:"encode" json:"encode"`
+}
+
+// EncodeJob is the encode stage's config plus what the job reads and writes.
+type EncodeJob struct {
+	encode.Config `mapstructure:",squash" yaml:",inline"`
+	// Data is the level k-1 dataset, Model the level-k model, To the output.
+	Data  string `mapstructure:"data" yaml:"data" json:"data"`
+	Model string `mapstructure:"model" yaml:"model" json:"model"`
+	To    string `mapstructure:"to" yaml:"to" json:"to"`
 }
 
 // TrainJob is the train stage's config plus what the job reads and writes.
@@ -53,6 +64,7 @@ func Default() Config {
 		Log:     LogConfig{Format: "auto", Level: "info"},
 		Ingest:  IngestJob{Config: ingest.DefaultConfig()},
 		Train:   TrainJob{Config: train.DefaultConfig()},
+		Encode:  EncodeJob{Config: encode.DefaultConfig()},
 	}
 }
 

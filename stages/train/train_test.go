@@ -5,61 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"image/png"
-	"math"
 	"strings"
 	"testing"
 
 	"github.com/stackae/stackae/dataset"
+	"github.com/stackae/stackae/dataset/datasettest"
 	"github.com/stackae/stackae/storage"
 )
 
 var ctx = context.Background()
 
-// blobs writes n h x w x c uint8 images of soft discs to a fresh mem:// dataset.
-func blobs(t *testing.T, n, h, w, c int) *dataset.Dataset {
-	t.Helper()
-	b, err := storage.Open(ctx, "mem://", storage.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	shape := dataset.Shape{h, w, c}
-	wr, err := dataset.Create(ctx, b, dataset.Manifest{Name: "blobs", Shape: shape, DType: dataset.Uint8, Scale: 2.0 / 255, Offset: -1,
-		Lineage: dataset.Lineage{ConfigHash: "blobs"}}, dataset.WriteOptions{RowGroupBytes: int64(shape.Size() * 8)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	batch := &dataset.Batch{Shape: shape}
-	for i := range n {
-		px := make([]uint8, 0, shape.Size())
-		cy, cx := float64(i%h), float64((i*7)%w)
-		for y := range h {
-			for x := range w {
-				v := uint8(255 / (1 + math.Hypot(float64(y)-cy, float64(x)-cx)))
-				for range c {
-					px = append(px, v)
-				}
-			}
-		}
-		split := dataset.Train
-		if i%4 == 3 {
-			split = dataset.Validation
-		}
-		batch.Append(fmt.Sprintf("b%03d", i), int32(i%2), split, px)
-	}
-	if err := wr.Write(batch); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := wr.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	d, err := dataset.Open(ctx, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
+func blobs(t *testing.T, n, h, w, c int) *dataset.Dataset { return datasettest.Blobs(t, n, h, w, c) }
 
 func tinyConfig() Config {
 	c := DefaultConfig()
