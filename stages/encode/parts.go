@@ -131,4 +131,3 @@ func (j *job) removeStale(ctx context.Context, keep []dataset.Shard) error {
 	}
 	return nil
 }
-

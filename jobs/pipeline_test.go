@@ -1,0 +1,47 @@
+package jobs
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stackae/stackae/storage/s3test"
+)
+
+// ingest -> train level 1 -> encode level 1 (in 2 parts) -> train level 2,
+// through the CLI, on file:// and on the S3 test server.
+func TestTrainEncodeChain(t *testing.T) {
+	roots := map[string]func(t *testing.T) string{
+		"file": func(t *testing.T) string { return t.TempDir() },
+		"s3": func(t *testing.T) string {
+			srv := s3test.Start(t, s3test.Options{})
+			t.Setenv("STACKAE_STORAGE_S3_ENDPOINT", srv.Endpoint)
+			t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
+			t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
+			return srv.CreateBucket(t, "chain") + "/root"
+		},
+	}
+	for name, root := range roots {
+		t.Run(name, func(t *testing.T) {
+			r := root(t)
+			join := func(p string) string { return r + "/" + p }
+			if name == "file" {
+				join = func(p string) string { return filepath.Join(r, p) }
+			}
+			l0, m1, l1, m2 := join("l0"), join("m1"), join("l1"), join("m2")
+			run(t, "ingest", "--from", "images:testdata/images", "--size", "8x8", "--validation", "0.34", "--to", l0).expect(t, ExitOK, "committed")
+			tiny := []string{"--features", "2", "--width", "4", "--batch", "2", "--lr", "3e-3", "--epochs", "2", "--checkpoint-every", "2"}
+			run(t, append([]string{"train", "--data", l0, "--model", m1, "--factor", "2"}, tiny...)...).expect(t, ExitOK, "trained level 1", "checkpoint.safetensors")
+			run(t, append([]string{"train", "--data", l0, "--model", m1, "--factor", "2"}, tiny...)...).expect(t, ExitOK, "nothing to do")
+			run(t, "encode", "--data", l0, "--model", m1, "--to", l1, "--shard", "1/2").expect(t, ExitOK, "encoded part 1/2")
+			run(t, "encode", "--data", l0, "--model", m1, "--to", l1, "--finalize", "--shards", "2").expect(t, ExitFailure, "part 0/2 has not finished")
+			run(t, "encode", "--data", l0, "--model", m1, "--to", l1, "--shard", "0/2").expect(t, ExitOK, "encoded part 0/2")
+			run(t, "encode", "--data", l0, "--model", m1, "--to", l1, "--finalize", "--shards", "2").expect(t, ExitOK, "level 1, 6 rows", "4x4x2 float32")
+			run(t, "inspect", l1, "--verify").expect(t, ExitOK, "level 1", "verify    OK")
+			run(t, append([]string{"train", "--data", l1, "--model", m2, "--factor", "flatten"}, tiny...)...).expect(t, ExitOK, "trained level 2")
+			// A level-1 model applied to the level-1 dataset: the chain does not fit.
+			run(t, "encode", "--data", l1, "--model", m1, "--to", join("bad")).expect(t, ExitFailure, "level chain mismatch")
+			run(t, "train", "--data", l0, "--model", join("m-bad"), "--factor", "16").expect(t, ExitFailure, "does not divide")
+			run(t, "train", "--data", l0, "--model", join("m-bad"), "--lr", "-1").expect(t, ExitUsage, "train.lr")
+		})
+	}
+}
