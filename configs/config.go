@@ -11,6 +11,7 @@ import (
 	"fmt"
 
 	"github.com/stackae/stackae/stages/encode"
+	"github.com/stackae/stackae/stages/evaluate"
 	"github.com/stackae/stackae/stages/ingest"
 	"github.com/stackae/stackae/stages/train"
 	"github.com/stackae/stackae/storage"
@@ -23,6 +24,17 @@ type Config struct {
 	Ingest  IngestJob      `mapstructure:"ingest" yaml:"ingest" json:"ingest"`
 	Train   TrainJob       `mapstructure:"train" yaml:"train" json:"train"`
 	Encode  EncodeJob      `mapstructure:"encode" yaml:"encode" json:"encode"`
+	Eval    EvalJob        `mapstructure:"eval" yaml:"eval" json:"eval"`
+}
+
+// EvalJob is the eval stage's config plus what the job reads and writes.
+type EvalJob struct {
+	evaluate.Config `mapstructure:",squash" yaml:",inline"`
+	// Stack lists model URLs, level 1 first; Data is the level-0 dataset;
+	// Out receives eval.json and reconstructions.png (default <top model>/eval).
+	Stack []string `mapstructure:"stack" yaml:"stack" json:"stack"`
+	Data  string   `mapstructure:"data" yaml:"data" json:"data"`
+	Out   string   `mapstructure:"out" yaml:"out" json:"out"`
 }
 
 // EncodeJob is the encode stage's config plus what the job reads and writes.
@@ -65,6 +77,7 @@ func Default() Config {
 		Ingest:  IngestJob{Config: ingest.DefaultConfig()},
 		Train:   TrainJob{Config: train.DefaultConfig()},
 		Encode:  EncodeJob{Config: encode.DefaultConfig()},
+		Eval:    EvalJob{Config: evaluate.DefaultConfig()},
 	}
 }
 

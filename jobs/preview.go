@@ -2,12 +2,14 @@ package jobs
 
 import (
 	"fmt"
+	"image"
 	"image/png"
 	"os"
 
 	"github.com/spf13/cobra"
 	"github.com/stackae/stackae/dataset"
 	"github.com/stackae/stackae/stages/preview"
+	"github.com/stackae/stackae/stages/stack"
 )
 
 func newPreview() *cobra.Command {
@@ -19,6 +21,7 @@ func newPreview() *cobra.Command {
 	}
 	cmd.Flags().String("out", "", "PNG file to write (required)")
 	cmd.Flags().Int("n", 64, "number of images")
+	cmd.Flags().StringSlice("stack", nil, "for a level-k dataset: model URLs, level 1 first (default: found through the dataset's lineage)")
 	return cmd
 }
 
@@ -42,7 +45,12 @@ func runPreview(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	img, err := preview.Grid(ctx, d, preview.Options{N: n})
+	var img *image.RGBA
+	if d.Manifest.Level == 0 {
+		img, err = preview.Grid(ctx, d, preview.Options{N: n})
+	} else {
+		img, err = decodedGrid(cmd, e, d, n)
+	}
 	if err != nil {
 		return err
 	}
@@ -61,8 +69,25 @@ func runPreview(cmd *cobra.Command, args []string) error {
 	if err := os.Rename(f.Name(), outPath); err != nil {
 		return fmt.Errorf("preview: %w", err)
 	}
-	fmt.Fprintf(e.out, "wrote %s (%d images of %s, %dx%d px)\n", outPath, min(n, int(d.Manifest.Rows)), d.Manifest.Shape, img.Bounds().Dx(), img.Bounds().Dy())
+	fmt.Fprintf(e.out, "wrote %s (%d images of level-%d %s data, %dx%d px)\n", outPath, min(n, int(d.Manifest.Rows)), d.Manifest.Level, d.Manifest.Shape, img.Bounds().Dx(), img.Bounds().Dy())
 	return nil
+}
+
+// decodedGrid decodes a level-k dataset's first n rows to pixels.
+func decodedGrid(cmd *cobra.Command, e *env, d *dataset.Dataset, n int) (*image.RGBA, error) {
+	ctx := cmd.Context()
+	urls, _ := cmd.Flags().GetStringSlice("stack")
+	var s *stack.Stack
+	var err error
+	if len(urls) > 0 {
+		s, err = stack.Load(ctx, e.open, urls, 64)
+	} else {
+		s, err = stack.FromLineage(ctx, e.open, d, 64)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return preview.Decoded(ctx, d, s, preview.Options{N: n})
 }
 
 func dirOf(path string) string {

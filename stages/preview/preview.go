@@ -49,13 +49,18 @@ func Grid(ctx context.Context, d *dataset.Dataset, opts Options) (*image.RGBA, e
 			break
 		}
 	}
-	return draw(tiles, m.Shape, opts.MinTile), nil
+	return Tiles(tiles, m.Shape, 0, opts.MinTile), nil
 }
 
-func draw(tiles [][]float32, s dataset.Shape, minTile int) *image.RGBA {
+// Tiles draws HWC images with values in [-1, 1] (1 or 3 channels) on a
+// grid of cols columns (0: near-square), each scaled up by an integer
+// factor to at least minTile pixels, with 2-pixel gray gutters.
+func Tiles(tiles [][]float32, s dataset.Shape, cols, minTile int) *image.RGBA {
 	h, w, c := s[0], s[1], s[2]
 	zoom := max(1, int(math.Ceil(float64(minTile)/float64(max(h, w)))))
-	cols := int(math.Ceil(math.Sqrt(float64(len(tiles)))))
+	if cols <= 0 {
+		cols = int(math.Ceil(math.Sqrt(float64(len(tiles)))))
+	}
 	rows := (len(tiles) + cols - 1) / max(cols, 1)
 	const gap = 2
 	th, tw := h*zoom, w*zoom
