@@ -10,6 +10,8 @@ package configs
 import (
 	"fmt"
 
+	"github.com/go-viper/mapstructure/v2"
+
 	"github.com/stackae/stackae/stages/encode"
 	"github.com/stackae/stackae/stages/evaluate"
 	"github.com/stackae/stackae/stages/ingest"
@@ -25,6 +27,21 @@ type Config struct {
 	Train   TrainJob       `mapstructure:"train" yaml:"train" json:"train"`
 	Encode  EncodeJob      `mapstructure:"encode" yaml:"encode" json:"encode"`
 	Eval    EvalJob        `mapstructure:"eval" yaml:"eval" json:"eval"`
+	// Pipeline is what `stackae run` executes.
+	Pipeline PipelineConfig `mapstructure:"pipeline" yaml:"pipeline" json:"pipeline"`
+}
+
+// PipelineConfig describes the staged pipeline: ingest (the ingest
+// section), then train + encode for each level, then eval.
+type PipelineConfig struct {
+	// Name of the experiment; Root (default ./data/<name>) holds every
+	// stage's output: level0, level<k>/model, level<k>/data, eval.
+	Name string `mapstructure:"name" yaml:"name" json:"name"`
+	Root string `mapstructure:"root" yaml:"root" json:"root"`
+	// Levels, level 1 first: each entry overrides keys of the train section.
+	Levels []map[string]any `mapstructure:"levels" yaml:"levels" json:"levels"`
+	// EncodeTop also encodes the top level's dataset (for downstream jobs).
+	EncodeTop bool `mapstructure:"encode_top" yaml:"encode_top" json:"encode_top"`
 }
 
 // EvalJob is the eval stage's config plus what the job reads and writes.
@@ -72,13 +89,38 @@ type LogConfig struct {
 // Default returns the defaults as a value.
 func Default() Config {
 	return Config{
-		Storage: storage.DefaultConfig(),
-		Log:     LogConfig{Format: "auto", Level: "info"},
-		Ingest:  IngestJob{Config: ingest.DefaultConfig()},
-		Train:   TrainJob{Config: train.DefaultConfig()},
-		Encode:  EncodeJob{Config: encode.DefaultConfig()},
-		Eval:    EvalJob{Config: evaluate.DefaultConfig()},
+		Storage:  storage.DefaultConfig(),
+		Log:      LogConfig{Format: "auto", Level: "info"},
+		Ingest:   IngestJob{Config: ingest.DefaultConfig()},
+		Train:    TrainJob{Config: train.DefaultConfig()},
+		Encode:   EncodeJob{Config: encode.DefaultConfig()},
+		Eval:     EvalJob{Config: evaluate.DefaultConfig()},
+		Pipeline: PipelineConfig{EncodeTop: true},
 	}
+}
+
+// LevelConfigs returns the train config of every pipeline level: the train
+// section overridden by the level's entry, decoded strictly.
+func (c Config) LevelConfigs() ([]train.Config, error) {
+	var out []train.Config
+	for i, entry := range c.Pipeline.Levels {
+		lc := c.Train.Config
+		dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{Result: &lc, ErrorUnused: true, WeaklyTypedInput: true})
+		if err != nil {
+			return nil, err
+		}
+		if err := dec.Decode(entry); err != nil {
+			return nil, fmt.Errorf("%w: pipeline.levels[%d]: %w", ErrInvalid, i, err)
+		}
+		if err := lc.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: pipeline.levels[%d]: %w", ErrInvalid, i, err)
+		}
+		out = append(out, lc)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: pipeline.levels: empty (want one entry per stack level)", ErrInvalid)
+	}
+	return out, nil
 }
 
 // Validate checks the sections every job uses; job-specific sections are

@@ -1,7 +1,9 @@
 package jobs
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stackae/stackae/storage/s3test"
@@ -44,4 +46,26 @@ func TestTrainEncodeChain(t *testing.T) {
 			run(t, "train", "--data", l0, "--model", join("m-bad"), "--lr", "-1").expect(t, ExitUsage, "train.lr")
 		})
 	}
+}
+
+func TestRunPipelineTwiceDoesNoWork(t *testing.T) {
+	root := t.TempDir()
+	r := run(t, "run", "--config", "testdata/pipeline.yaml", "--root", root)
+	r.expect(t, ExitOK, "ingest", "train level 1", "encode level 1", "train level 2", "encode level 2", "eval", "full-stack validation loss", "level 2: full-stack")
+	if strings.Contains(r.stdout, "skipped") {
+		t.Fatalf("first run skipped a stage:\n%s", r.stdout)
+	}
+	for _, p := range []string{"level0/_manifest.json", "level1/model/checkpoint.safetensors", "level1/data/_manifest.json",
+		"level2/model/loss.png", "level2/data/_manifest.json", "eval/eval.json", "eval/reconstructions.png"} {
+		if _, err := os.Stat(filepath.Join(root, p)); err != nil {
+			t.Errorf("missing %s: %v", p, err)
+		}
+	}
+	again := run(t, "run", "--config", "testdata/pipeline.yaml", "--root", root)
+	again.expect(t, ExitOK)
+	if n := strings.Count(again.stdout, "skipped (already committed)"); n != 6 {
+		t.Fatalf("second run skipped %d of 6 stages:\n%s", n, again.stdout)
+	}
+	run(t, "inspect", filepath.Join(root, "level0")).expect(t, ExitOK, "dataset   tiny")
+	run(t, "run", "--config", "testdata/pipeline-typo.yaml", "--root", root).expect(t, ExitUsage, "pipeline.levels[0]", "learning_rate")
 }

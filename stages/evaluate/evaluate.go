@@ -6,6 +6,8 @@ package evaluate
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"image"
 
@@ -39,6 +41,9 @@ type Report struct {
 	Data  string   `json:"data"`
 	Stack []string `json:"stack"`
 	Rows  int      `json:"rows"`
+	// Identity hashes the data manifest, the checkpoints and the config: an
+	// eval.json with the same identity need not be computed again.
+	Identity string `json:"identity"`
 	// FullStack[j] is the pixel MSE (values in [-1,1]) of x against
 	// D_1..D_{j+1}(E_{j+1}..E_1(x)): reconstruction from level j+1.
 	FullStack []float64 `json:"full_stack_mse"`
@@ -56,7 +61,7 @@ func Run(ctx context.Context, cfg Config, s *stack.Stack, data *dataset.Dataset,
 		return nil, nil, err
 	}
 	k := s.Depth()
-	rep := &Report{Data: data.URL(), FullStack: make([]float64, k), LevelLocal: make([]float64, k)}
+	rep := &Report{Data: data.URL(), Identity: Identity(cfg, s, data), FullStack: make([]float64, k), LevelLocal: make([]float64, k)}
 	for _, l := range s.Levels {
 		rep.Stack = append(rep.Stack, l.URL)
 	}
@@ -105,6 +110,16 @@ func Run(ctx context.Context, cfg Config, s *stack.Stack, data *dataset.Dataset,
 		rep.LevelLocal[j] = local[j] / float64(counts[j])
 	}
 	return rep, drawGallery(gallery, m.Shape), nil
+}
+
+// Identity is the lineage of an evaluation: data, checkpoints, settings.
+func Identity(cfg Config, s *stack.Stack, data *dataset.Dataset) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%d %d\n", data.ManifestSHA256, cfg.MaxRows, cfg.Images)
+	for _, l := range s.Levels {
+		fmt.Fprintln(h, l.SHA256)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func sse(a, b []float32) float64 {

@@ -1,0 +1,234 @@
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/png"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/stackae/stackae/dataset"
+	"github.com/stackae/stackae/pipeline"
+	"github.com/stackae/stackae/stages/encode"
+	"github.com/stackae/stackae/stages/evaluate"
+	"github.com/stackae/stackae/stages/ingest"
+	"github.com/stackae/stackae/stages/stack"
+	"github.com/stackae/stackae/stages/train"
+)
+
+func newRun() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "run --config FILE",
+		Short: "Run the whole pipeline: ingest, then train and encode each level, then eval",
+		Long: `Run the pipeline a config file describes (see configs/two-layer.yaml):
+ingest -> (train level k, encode level k) for each level -> eval, with every output
+under pipeline.root (default ./data/<pipeline.name>):
+
+  <root>/level0            the ingested dataset
+  <root>/level<k>/model    checkpoint.safetensors, metrics.json, loss.png
+  <root>/level<k>/data     the level-k encodings
+  <root>/eval              eval.json, reconstructions.png
+
+A stage whose output is already committed with the same lineage is skipped, so running
+again does no work, and a run killed anywhere continues where it stopped (training
+resumes from its last progress checkpoint). Change the root URL to run on s3://.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: runPipeline,
+	}
+	cmd.Flags().String("root", "", "where stage outputs go (overrides pipeline.root)")
+	return cmd
+}
+
+func runPipeline(cmd *cobra.Command, _ []string) error {
+	e, err := setup(cmd, map[string]string{"root": "pipeline.root"})
+	if err != nil {
+		return err
+	}
+	if file, _ := cmd.Flags().GetString("config"); file == "" {
+		return usagef("run: --config FILE is required")
+	}
+	levels, err := e.cfg.LevelConfigs()
+	if err != nil {
+		return err
+	}
+	if err := e.cfg.Ingest.Validate(); err != nil {
+		return usageError{err}
+	}
+	p := e.plan(levels)
+	results, err := p.Run(cmd.Context())
+	printResults(e.out, results)
+	if err != nil {
+		return err
+	}
+	return e.printEvalFile(cmd.Context(), p.Stages[len(p.Stages)-1].Output)
+}
+
+// layout names the outputs under the root.
+type layout struct{ root string }
+
+func (l layout) at(parts ...string) string {
+	return strings.TrimSuffix(l.root, "/") + "/" + strings.Join(parts, "/")
+}
+func (l layout) data(k int) string {
+	if k == 0 {
+		return l.at("level0")
+	}
+	return l.at(fmt.Sprintf("level%d", k), "data")
+}
+func (l layout) model(k int) string { return l.at(fmt.Sprintf("level%d", k), "model") }
+
+func (e *env) plan(levels []train.Config) pipeline.Plan {
+	root := e.cfg.Pipeline.Root
+	if root == "" {
+		root = "./data/" + e.cfg.Pipeline.Name
+	}
+	l := layout{root}
+	stages := []pipeline.Stage{{Name: "ingest", Output: l.data(0), Run: func(ctx context.Context) error { return e.ingestStage(ctx, l.data(0)) }}}
+	var models []string
+	for i, lc := range levels {
+		k := i + 1
+		models = append(models, l.model(k))
+		stages = append(stages, pipeline.Stage{Name: fmt.Sprintf("train level %d", k), Output: l.model(k),
+			Run: func(ctx context.Context) error { return e.trainStage(ctx, lc, l.data(k-1), l.model(k)) }})
+		if k < len(levels) || e.cfg.Pipeline.EncodeTop {
+			stages = append(stages, pipeline.Stage{Name: fmt.Sprintf("encode level %d", k), Output: l.data(k),
+				Run: func(ctx context.Context) error { return e.encodeStage(ctx, l.data(k-1), l.model(k), l.data(k)) }})
+		}
+	}
+	stages = append(stages, pipeline.Stage{Name: "eval", Output: l.at("eval"),
+		Run: func(ctx context.Context) error { return e.evalStage(ctx, models, l.data(0), l.at("eval")) }})
+	return pipeline.Plan{Stages: stages, Done: isCommitted, Log: e.log}
+}
+
+func isCommitted(err error) bool { return errors.Is(err, dataset.ErrCommitted) }
+
+func (e *env) ingestStage(ctx context.Context, to string) error {
+	out, err := e.open(ctx, to)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	cfg := e.cfg.Ingest.Config
+	if cfg.Name == "" {
+		cfg.Name = e.cfg.Pipeline.Name
+	}
+	update, finish := e.progress("ingest")
+	defer finish()
+	_, err = ingest.Run(ctx, cfg, out, ingest.Options{RunID: e.runID, Version: Version(), Progress: update, Log: e.log})
+	return err
+}
+
+func (e *env) trainStage(ctx context.Context, cfg train.Config, data, modelURL string) error {
+	d, closeData, err := e.openDataset(ctx, data)
+	if err != nil {
+		return err
+	}
+	defer closeData()
+	out, err := e.open(ctx, modelURL)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	update, finish := e.progress("train")
+	defer finish()
+	_, err = train.Run(ctx, cfg, d, out, train.Options{RunID: e.runID, Version: Version(), Progress: update, Log: e.log})
+	return err
+}
+
+func (e *env) encodeStage(ctx context.Context, data, modelURL, to string) error {
+	d, closeData, err := e.openDataset(ctx, data)
+	if err != nil {
+		return err
+	}
+	defer closeData()
+	mb, err := e.open(ctx, modelURL)
+	if err != nil {
+		return err
+	}
+	defer mb.Close()
+	mdl, err := train.LoadModel(ctx, mb)
+	if err != nil {
+		return err
+	}
+	out, err := e.open(ctx, to)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	update, finish := e.progress("encode")
+	defer finish()
+	_, err = encode.Run(ctx, e.cfg.Encode.Config, d, mdl, out, encode.Part{I: 0, N: 1}, encode.Options{RunID: e.runID, Version: Version(), Progress: update, Log: e.log})
+	return err
+}
+
+func (e *env) evalStage(ctx context.Context, models []string, data, to string) error {
+	s, err := stack.Load(ctx, e.open, models, 64)
+	if err != nil {
+		return err
+	}
+	d, closeData, err := e.openDataset(ctx, data)
+	if err != nil {
+		return err
+	}
+	defer closeData()
+	out, err := e.open(ctx, to)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	if old, err := out.ReadAll(ctx, "eval.json"); err == nil {
+		var rep evaluate.Report
+		if json.Unmarshal(old, &rep) == nil && rep.Identity == evaluate.Identity(e.cfg.Eval.Config, s, d) {
+			return fmt.Errorf("eval %s: %w", out.URL(), dataset.ErrCommitted)
+		}
+	}
+	rep, img, err := evaluate.Run(ctx, e.cfg.Eval.Config, s, d, 64)
+	if err != nil {
+		return err
+	}
+	var pic bytes.Buffer
+	if err := png.Encode(&pic, img); err != nil {
+		return err
+	}
+	if err := out.WriteAll(ctx, "reconstructions.png", pic.Bytes()); err != nil {
+		return err
+	}
+	js, _ := json.MarshalIndent(rep, "", "  ")
+	return out.WriteAll(ctx, "eval.json", append(js, '\n')) // last: it marks the stage done
+}
+
+func printResults(w io.Writer, results []pipeline.Result) {
+	for _, r := range results {
+		state := fmt.Sprintf("ran in %.1fs", r.Seconds)
+		if r.Skipped {
+			state = "skipped (already committed)"
+		}
+		fmt.Fprintf(w, "%-16s %-28s %s\n", r.Stage, state, r.Output)
+	}
+}
+
+func (e *env) printEvalFile(ctx context.Context, evalURL string) error {
+	b, err := e.open(ctx, evalURL)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	raw, err := b.ReadAll(ctx, "eval.json")
+	if err != nil {
+		return err
+	}
+	var rep evaluate.Report
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.out, "\nfull-stack validation loss (pixel MSE, values in [-1,1]) over %d rows:\n", rep.Rows)
+	for i := range rep.FullStack {
+		fmt.Fprintf(e.out, "  level %d: full-stack %.6f, level-local %.6f\n", i+1, rep.FullStack[i], rep.LevelLocal[i])
+	}
+	fmt.Fprintf(e.out, "  %s\n", b.KeyURL("reconstructions.png"))
+	return nil
+}
