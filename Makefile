@@ -9,6 +9,7 @@ VERSITYGW_VERSION := v1.8.0
 FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 EMOJI_VERSION := 16.0.0
 EMOJI_TGZ := $(CURDIR)/.cache/emoji-datasource-google-$(EMOJI_VERSION).tgz
+EMOJI_TWITTER_TGZ := $(CURDIR)/.cache/emoji-datasource-twitter-$(EMOJI_VERSION).tgz
 DUCKDB_VERSION := 1.5.6-r.1
 DUCKDB := $(TOOLS)/duckdb/node_modules/@duckdb/node-api/package.json
 export PATH := $(TOOLS):$(PATH)
@@ -19,7 +20,7 @@ all: build
 ## deps: system packages, datasets and test tools (idempotent)
 deps: test-deps demo-deps
 test-deps: $(VERSITYGW) $(DUCKDB)
-demo-deps: $(FASHION_MNIST) $(EMOJI_TGZ)
+demo-deps: $(FASHION_MNIST) $(EMOJI_TGZ) $(EMOJI_TWITTER_TGZ)
 
 $(VERSITYGW):
 	GOBIN=$(TOOLS) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
@@ -33,9 +34,9 @@ $(FASHION_MNIST):
 	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq dataset-fashion-mnist
 
-$(EMOJI_TGZ):
+$(EMOJI_TGZ) $(EMOJI_TWITTER_TGZ):
 	mkdir -p $(dir $@)
-	cd $(dir $@) && npm pack --silent emoji-datasource-google@$(EMOJI_VERSION) --pack-destination .
+	cd $(dir $@) && npm pack --silent $(patsubst %-$(EMOJI_VERSION).tgz,%,$(notdir $@))@$(EMOJI_VERSION) --pack-destination .
 
 ## build: bin/stackae
 build:

@@ -24,6 +24,15 @@ func TestExampleConfigsLoad(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			if len(cfg.Pipeline.Levels) > 0 {
+				levels, err := cfg.LevelConfigs()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if levels[0].Features != cfg.Train.Features {
+					t.Fatal("level entries lost the train section's values")
+				}
+			}
 		})
 	}
 }

@@ -94,6 +94,8 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{"misspelled config key", []string{"ingest", "--config", "testdata/bad-key.yaml", "--to", "mem://"}, []string{"bad-key.yaml", `unknown key "ingest.validaton"`, `did you mean "ingest.validation"`}},
 		{"unknown flag", []string{"ingest", "--form", "idx:x"}, []string{"unknown flag: --form"}},
+		{"unknown command", []string{"ingset"}, []string{`unknown command "ingset"`}},
+		{"run without config", []string{"run"}, []string{"--config FILE is required"}},
 		{"missing --to", []string{"ingest", "--from", "idx:testdata/idx"}, []string{"--to"}},
 		{"unknown kind", []string{"ingest", "--from", "tiff:x", "--to", "mem://"}, []string{`unknown kind "tiff"`}},
 		{"bad size", []string{"ingest", "--from", "idx:x", "--size", "big", "--to", "mem://"}, []string{"ingest.size"}},

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/stackae/stackae/configs"
@@ -43,7 +44,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func exitCode(err error) int {
 	var ue usageError
-	if errors.As(err, &ue) || errors.Is(err, configs.ErrInvalid) || errors.Is(err, storage.ErrBadURL) {
+	if errors.As(err, &ue) || errors.Is(err, configs.ErrInvalid) || errors.Is(err, storage.ErrBadURL) ||
+		strings.HasPrefix(err.Error(), "unknown command") { // cobra's, untyped
 		return ExitUsage
 	}
 	return ExitFailure

@@ -1,0 +1,141 @@
+// Command results writes docs/RESULTS.md from the outputs of `stackae run`
+// for the seed's configs: go run ./tools/results -budget "..." ROOT...
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/stackae/stackae/stages/evaluate"
+	"github.com/stackae/stackae/stages/train"
+	"github.com/stackae/stackae/storage"
+)
+
+// seed is the seed experiment's table: model, level -> (val loss, s/batch).
+var seed = map[string][][2]string{
+	"one-layer":   {{"0.0594", "0.485"}},
+	"two-layer":   {{"0.0178", "0.485"}, {"0.0709", "0.099"}},
+	"three-layer": {{"0.000641", "0.475"}, {"0.0178", "0.130"}, {"0.0709", "0.098"}},
+}
+
+func main() {
+	out := flag.String("out", "docs/RESULTS.md", "file to write")
+	budget := flag.String("budget", "", "the training budget, as stated in the report")
+	cmd := flag.String("command", "make experiments", "the command that produced the runs")
+	flag.Parse()
+	var rows []string
+	var pics []string
+	for _, root := range flag.Args() {
+		r, p, err := report(root, filepath.Dir(*out))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "results:", err)
+			os.Exit(1)
+		}
+		rows, pics = append(rows, r...), append(pics, p)
+	}
+	doc := fmt.Sprintf(header, *cmd, time.Now().UTC().Format("2006-01-02"), machine(), *budget) +
+		strings.Join(rows, "\n") + "\n\n" + strings.Join(pics, "\n") + "\n" + footer
+	if err := os.WriteFile(*out, []byte(doc), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "results:", err)
+		os.Exit(1)
+	}
+}
+
+func report(root, docs string) ([]string, string, error) {
+	ctx := context.Background()
+	name := filepath.Base(root)
+	b, err := storage.Open(ctx, root, storage.DefaultConfig())
+	if err != nil {
+		return nil, "", err
+	}
+	defer b.Close()
+	var ev evaluate.Report
+	if err := readJSON(ctx, b, "eval/eval.json", &ev); err != nil {
+		return nil, "", err
+	}
+	var rows []string
+	for k := 1; k <= len(ev.FullStack); k++ {
+		var m train.Metrics
+		if err := readJSON(ctx, b, fmt.Sprintf("level%d/model/metrics.json", k), &m); err != nil {
+			return nil, "", err
+		}
+		in, code := m.Arch.InShape, m.Arch.CodeShape()
+		factor := fmt.Sprint(m.Arch.Factor)
+		if m.Arch.Factor == 0 {
+			factor = "flatten"
+		}
+		spb := 0.0
+		if len(m.SecPerBatch) > 0 {
+			spb = m.SecPerBatch[len(m.SecPerBatch)-1]
+		}
+		s := [2]string{"", ""}
+		if k <= len(seed[name]) {
+			s = seed[name][k-1]
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %d | %dx%dx%d | %s -> %dx%dx%d | %.4f | %.4f | %s | %.2f | %d x %d | %s |",
+			name, k, in[0], in[1], in[2], factor, code[0], code[1], code[2], ev.FullStack[k-1], ev.LevelLocal[k-1], s[0], spb, m.Steps, m.Hyper.Batch, s[1]))
+	}
+	png, err := b.ReadAll(ctx, "eval/reconstructions.png")
+	if err != nil {
+		return nil, "", err
+	}
+	pic := filepath.Join("results", name+"-reconstructions.png")
+	if err := os.MkdirAll(filepath.Join(docs, "results"), 0o755); err != nil {
+		return nil, "", err
+	}
+	if err := os.WriteFile(filepath.Join(docs, pic), png, 0o644); err != nil {
+		return nil, "", err
+	}
+	return rows, fmt.Sprintf("**%s** (top row: validation originals; row k: reconstruction from level k, %d validation rows evaluated)\n\n![%s](%s)\n", name, ev.Rows, name, pic), nil
+}
+
+func readJSON(ctx context.Context, b *storage.Bucket, key string, v any) error {
+	raw, err := b.ReadAll(ctx, key)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, v)
+}
+
+func machine() string {
+	out, _ := exec.Command("sh", "-c", "lscpu | sed -n 's/^Model name: *//p'; nproc").Output()
+	return strings.Join(strings.Fields(strings.ReplaceAll(string(out), "\n", " ; ")), " ")
+}
+
+const header = `# Results: the seed experiment on our data
+
+Produced by ` + "`%s`" + ` on %s. Machine: %s (cores).
+
+Data: the Google + Twitter emoji sets (64x64x3, composited onto white, 10%% validation by id
+hash). Architecture: the reference (4x4 convs, batch norm, LeakyReLU 0.2, residual
+downscales, nearest-upsample decoder with summed to-image outputs, tanh), 32 features per
+pixel, width 32; Adam lr 1e-4, beta1 0.5.
+
+**Budget: %s.** Losses are mean squared errors on values in [-1, 1] over the validation rows;
+"full-stack" reconstructs pixels from that level (x -> E_1..E_k -> D_k..D_1), "level" is the
+level's own loss in its input space. Time per batch is the wall time of one training step
+(forward, backward, Adam) on this machine.
+
+| model | level | input | factor -> encoding | full-stack val loss | level val loss | seed val loss | s/batch | steps x batch | seed s/batch |
+|---|---|---|---|---|---|---|---|---|---|
+`
+
+const footer = `
+## Reading these numbers
+
+The seed trained for many epochs on CelebA (64x64 faces) with a GPU-class budget; these runs
+trained for a few hundred batches at most, because stock gorgonia ops take ~8 s per batch of
+16 at 64x64x3, width 32 (16 s and 13.7 GB RSS at batch 32), 15-30x what PyTorch needs on the
+same CPU (../shared/REFERENCE.md). The losses therefore describe barely-started training and
+are far above the seed's; the reconstructions show colour and coarse layout, not detail. The
+ordering the seed shows (deeper stacks lose more at the top; flattening to a vector loses the
+most) is what to compare. Issue 4 (oneDNN kernels) exists to make these runs 15x+ longer in
+the same time; this file is regenerated by the same command then.
+`
