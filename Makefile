@@ -14,7 +14,7 @@ DUCKDB_VERSION := 1.5.6-r.1
 DUCKDB := $(TOOLS)/duckdb/node_modules/@duckdb/node-api/package.json
 export PATH := $(TOOLS):$(PATH)
 
-.PHONY: all deps test-deps demo-deps build test lint bench demo clean
+.PHONY: all deps test-deps demo-deps build test lint bench demo experiments clean
 all: build
 
 ## deps: system packages, datasets and test tools (idempotent)
@@ -47,15 +47,22 @@ test: test-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 
-## demo: ingest Fashion-MNIST and the Google emoji set into ./data, inspect and preview them
+## demo: the two-layer pipeline on the Google emoji set, on a budget of a few minutes
 demo: demo-deps build
-	./bin/stackae ingest --config configs/fashion-mnist-ingest.yaml
-	./bin/stackae ingest --config configs/emoji-ingest.yaml
-	./bin/stackae inspect ./data/fashion-mnist --verify
-	./bin/stackae inspect ./data/emoji-google --verify
-	./bin/stackae preview ./data/fashion-mnist --out ./data/fashion-mnist.png --n 64
-	./bin/stackae preview ./data/emoji-google --out ./data/emoji-google.png --n 64
-	@echo; echo "datasets: ./data/fashion-mnist ./data/emoji-google"; echo "previews: ./data/fashion-mnist.png ./data/emoji-google.png"
+	./bin/stackae run --config configs/demo.yaml
+	./bin/stackae inspect ./data/demo/level2/data --verify
+	./bin/stackae preview ./data/demo/level0 --out ./data/demo/level0.png --n 64
+	./bin/stackae preview ./data/demo/level1/data --out ./data/demo/level1-decoded.png --n 64
+	@echo; echo "reconstructions: ./data/demo/eval/reconstructions.png"
+	@echo "loss curves:     ./data/demo/level1/model/loss.png ./data/demo/level2/model/loss.png"
+	@echo "previews:        ./data/demo/level0.png ./data/demo/level1-decoded.png"
+
+## experiments: the seed's one/two/three-layer stacks on the emoji sets -> docs/RESULTS.md
+EXPERIMENTS := one-layer two-layer three-layer
+experiments: demo-deps build
+	for c in $(EXPERIMENTS); do ./bin/stackae run --config configs/$$c.yaml || exit 1; done
+	$(GO) run ./tools/results -budget "$(BUDGET)" $(addprefix ./data/,$(EXPERIMENTS))
+BUDGET ?= level 1: 60 batches of 16; level 2: 400 (two-layer) or 200 (three-layer); level 3 (flatten): 400; one epoch cap
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi

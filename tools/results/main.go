@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stackae/stackae/dataset"
 	"github.com/stackae/stackae/stages/evaluate"
 	"github.com/stackae/stackae/stages/train"
 	"github.com/stackae/stackae/storage"
@@ -30,8 +31,8 @@ func main() {
 	budget := flag.String("budget", "", "the training budget, as stated in the report")
 	cmd := flag.String("command", "make experiments", "the command that produced the runs")
 	flag.Parse()
-	var rows []string
-	var pics []string
+	var rows, pics []string
+	data := describeData(flag.Arg(0))
 	for _, root := range flag.Args() {
 		r, p, err := report(root, filepath.Dir(*out))
 		if err != nil {
@@ -40,7 +41,7 @@ func main() {
 		}
 		rows, pics = append(rows, r...), append(pics, p)
 	}
-	doc := fmt.Sprintf(header, *cmd, time.Now().UTC().Format("2006-01-02"), machine(), *budget) +
+	doc := fmt.Sprintf(header, *cmd, time.Now().UTC().Format("2006-01-02"), machine(), data, *budget) +
 		strings.Join(rows, "\n") + "\n\n" + strings.Join(pics, "\n") + "\n" + footer
 	if err := os.WriteFile(*out, []byte(doc), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, "results:", err)
@@ -96,6 +97,26 @@ func report(root, docs string) ([]string, string, error) {
 	return rows, fmt.Sprintf("**%s** (top row: validation originals; row k: reconstruction from level k, %d validation rows evaluated)\n\n![%s](%s)\n", name, ev.Rows, name, pic), nil
 }
 
+// describeData reads the first run's level-0 manifest.
+func describeData(root string) string {
+	ctx := context.Background()
+	b, err := storage.Open(ctx, root, storage.DefaultConfig())
+	if err != nil {
+		return "unknown"
+	}
+	defer b.Close()
+	var m dataset.Manifest
+	if err := readJSON(ctx, b, "level0/_manifest.json", &m); err != nil {
+		return "unknown"
+	}
+	var files []string
+	for _, p := range strings.Split(m.Lineage.Input.Path, ",") {
+		files = append(files, filepath.Base(p))
+	}
+	return fmt.Sprintf("%s: %d images (%d train, %d validation by id hash) of %s from %s",
+		m.Lineage.Input.Kind, m.Rows, m.Splits[dataset.Train], m.Splits[dataset.Validation], m.Shape, strings.Join(files, " + "))
+}
+
 func readJSON(ctx context.Context, b *storage.Bucket, key string, v any) error {
 	raw, err := b.ReadAll(ctx, key)
 	if err != nil {
@@ -113,8 +134,7 @@ const header = `# Results: the seed experiment on our data
 
 Produced by ` + "`%s`" + ` on %s. Machine: %s (cores).
 
-Data: the Google + Twitter emoji sets (64x64x3, composited onto white, 10%% validation by id
-hash). Architecture: the reference (4x4 convs, batch norm, LeakyReLU 0.2, residual
+Data: %s (composited onto white). Architecture: the reference (4x4 convs, batch norm, LeakyReLU 0.2, residual
 downscales, nearest-upsample decoder with summed to-image outputs, tanh), 32 features per
 pixel, width 32; Adam lr 1e-4, beta1 0.5.
 
