@@ -69,3 +69,20 @@ func TestRunPipelineTwiceDoesNoWork(t *testing.T) {
 	run(t, "inspect", filepath.Join(root, "level0")).expect(t, ExitOK, "dataset   tiny")
 	run(t, "run", "--config", "testdata/pipeline-typo.yaml", "--root", root).expect(t, ExitUsage, "pipeline.levels[0]", "learning_rate")
 }
+
+// The same config on the S3 test server: only the root changes.
+func TestRunPipelineOnS3(t *testing.T) {
+	srv := s3test.Start(t, s3test.Options{})
+	t.Setenv("STACKAE_STORAGE_S3_ENDPOINT", srv.Endpoint)
+	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
+	root := srv.CreateBucket(t, "pipeline") + "/experiments/tiny"
+	run(t, "run", "--config", "testdata/pipeline.yaml", "--root", root).expect(t, ExitOK, "level 2: full-stack", "s3://pipeline/experiments/tiny/eval/reconstructions.png")
+	if _, err := os.Stat(filepath.Join(srv.DataDir, "pipeline", "experiments", "tiny", "level2", "model", "checkpoint.safetensors")); err != nil {
+		t.Fatalf("checkpoint not in the bucket: %v", err)
+	}
+	again := run(t, "run", "--config", "testdata/pipeline.yaml", "--root", root)
+	if again.expect(t, ExitOK); strings.Count(again.stdout, "skipped") != 6 {
+		t.Fatalf("second run on S3 did work:\n%s", again.stdout)
+	}
+}
