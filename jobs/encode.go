@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -66,46 +67,52 @@ func runEncode(cmd *cobra.Command, _ []string) error {
 		return usagef("encode: --finalize needs --shards n (the n of the parts)")
 	}
 	overwrite, _ := f.GetBool("overwrite")
-	ctx := cmd.Context()
-	data, closeData, err := e.openDataset(ctx, job.Data)
-	if err != nil {
-		return err
+	if !finalize {
+		shards = 0
 	}
-	defer closeData()
-	mb, err := e.open(ctx, job.Model)
-	if err != nil {
-		return err
-	}
-	defer mb.Close()
-	mdl, err := train.LoadModel(ctx, mb)
-	if err != nil {
-		return err
-	}
-	out, err := e.open(ctx, job.To)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
-	update, finish := e.progress("encode")
-	opts := encode.Options{RunID: e.runID, Version: Version(), Overwrite: overwrite, Progress: update, Log: e.log}
-	var m *dataset.Manifest
-	if finalize {
-		m, err = encode.Finalize(ctx, job.Config, data, mdl, out, shards, opts)
-	} else {
-		m, err = encode.Run(ctx, job.Config, data, mdl, out, part, opts)
-	}
-	finish()
+	m, err := e.encode(cmd.Context(), job.Config, job.Data, job.Model, job.To, part, shards, overwrite)
 	switch {
 	case errors.Is(err, dataset.ErrCommitted):
-		fmt.Fprintf(e.out, "%s already holds this dataset: nothing to do\n", out.URL())
+		fmt.Fprintf(e.out, "%s already holds this dataset: nothing to do\n", job.To)
 		return nil
 	case err != nil:
 		return err
 	case m == nil:
-		fmt.Fprintf(e.out, "encoded part %s into %s; commit with --finalize --shards %d once every part is done\n", part, out.URL(), part.N)
+		fmt.Fprintf(e.out, "encoded part %s into %s; commit with --finalize --shards %d once every part is done\n", part, job.To, part.N)
 		return nil
 	}
-	fmt.Fprintf(e.out, "committed %s: level %d, %d rows (%s), %s float32, %d shard(s), %s\n", out.URL(), m.Level, m.Rows,
+	fmt.Fprintf(e.out, "committed %s: level %d, %d rows (%s), %s float32, %d shard(s), %s\n", job.To, m.Level, m.Rows,
 		splitSummary(m), m.Shape, len(m.Shards), humanBytes(totalBytes(m)))
 	return nil
+}
+
+// encode runs part p of encoding dataURL with the model into to, or, when
+// finalize > 0, commits a dataset encoded in that many parts.
+func (e *env) encode(ctx context.Context, cfg encode.Config, dataURL, modelURL, to string, p encode.Part, finalize int, overwrite bool) (*dataset.Manifest, error) {
+	data, closeData, err := e.openDataset(ctx, dataURL)
+	if err != nil {
+		return nil, err
+	}
+	defer closeData()
+	mb, err := e.open(ctx, modelURL)
+	if err != nil {
+		return nil, err
+	}
+	mdl, err := train.LoadModel(ctx, mb)
+	mb.Close()
+	if err != nil {
+		return nil, err
+	}
+	out, err := e.open(ctx, to)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Close()
+	update, finish := e.progress("encode")
+	defer finish()
+	opts := encode.Options{RunID: e.runID, Version: Version(), Overwrite: overwrite, Progress: update, Log: e.log}
+	if finalize > 0 {
+		return encode.Finalize(ctx, cfg, data, mdl, out, finalize, opts)
+	}
+	return encode.Run(ctx, cfg, data, mdl, out, p, opts)
 }

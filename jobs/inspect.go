@@ -36,15 +36,11 @@ func runInspect(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	ctx := cmd.Context()
-	b, err := e.open(ctx, args[0])
+	d, closeData, err := e.openDataset(ctx, args[0])
 	if err != nil {
 		return err
 	}
-	defer b.Close()
-	d, err := dataset.Open(ctx, b)
-	if err != nil {
-		return err
-	}
+	defer closeData()
 	schema, err := d.Schema(ctx)
 	if err != nil {
 		return err

@@ -36,15 +36,11 @@ func runPreview(cmd *cobra.Command, args []string) error {
 		return usagef("preview: --out FILE is required and --n must be >= 1")
 	}
 	ctx := cmd.Context()
-	b, err := e.open(ctx, args[0])
+	d, closeData, err := e.openDataset(ctx, args[0])
 	if err != nil {
 		return err
 	}
-	defer b.Close()
-	d, err := dataset.Open(ctx, b)
-	if err != nil {
-		return err
-	}
+	defer closeData()
 	var img *image.RGBA
 	if d.Manifest.Level == 0 {
 		img, err = preview.Grid(ctx, d, preview.Options{N: n})

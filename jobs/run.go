@@ -93,10 +93,16 @@ func (e *env) plan(levels []train.Config) pipeline.Plan {
 		k := i + 1
 		models = append(models, l.model(k))
 		stages = append(stages, pipeline.Stage{Name: fmt.Sprintf("train level %d", k), Output: l.model(k),
-			Run: func(ctx context.Context) error { return e.trainStage(ctx, lc, l.data(k-1), l.model(k)) }})
+			Run: func(ctx context.Context) error {
+				_, err := e.train(ctx, lc, l.data(k-1), l.model(k), false)
+				return err
+			}})
 		if k < len(levels) || e.cfg.Pipeline.EncodeTop {
 			stages = append(stages, pipeline.Stage{Name: fmt.Sprintf("encode level %d", k), Output: l.data(k),
-				Run: func(ctx context.Context) error { return e.encodeStage(ctx, l.data(k-1), l.model(k), l.data(k)) }})
+				Run: func(ctx context.Context) error {
+					_, err := e.encode(ctx, e.cfg.Encode.Config, l.data(k-1), l.model(k), l.data(k), encode.Part{I: 0, N: 1}, 0, false)
+					return err
+				}})
 		}
 	}
 	stages = append(stages, pipeline.Stage{Name: "eval", Output: l.at("eval"),
@@ -119,49 +125,6 @@ func (e *env) ingestStage(ctx context.Context, to string) error {
 	update, finish := e.progress("ingest")
 	defer finish()
 	_, err = ingest.Run(ctx, cfg, out, ingest.Options{RunID: e.runID, Version: Version(), Progress: update, Log: e.log})
-	return err
-}
-
-func (e *env) trainStage(ctx context.Context, cfg train.Config, data, modelURL string) error {
-	d, closeData, err := e.openDataset(ctx, data)
-	if err != nil {
-		return err
-	}
-	defer closeData()
-	out, err := e.open(ctx, modelURL)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
-	update, finish := e.progress("train")
-	defer finish()
-	_, err = train.Run(ctx, cfg, d, out, train.Options{RunID: e.runID, Version: Version(), Progress: update, Log: e.log})
-	return err
-}
-
-func (e *env) encodeStage(ctx context.Context, data, modelURL, to string) error {
-	d, closeData, err := e.openDataset(ctx, data)
-	if err != nil {
-		return err
-	}
-	defer closeData()
-	mb, err := e.open(ctx, modelURL)
-	if err != nil {
-		return err
-	}
-	defer mb.Close()
-	mdl, err := train.LoadModel(ctx, mb)
-	if err != nil {
-		return err
-	}
-	out, err := e.open(ctx, to)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
-	update, finish := e.progress("encode")
-	defer finish()
-	_, err = encode.Run(ctx, e.cfg.Encode.Config, d, mdl, out, encode.Part{I: 0, N: 1}, encode.Options{RunID: e.runID, Version: Version(), Progress: update, Log: e.log})
 	return err
 }
 

@@ -1,11 +1,13 @@
 package jobs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 	"github.com/stackae/stackae/dataset"
+	"github.com/stackae/stackae/model"
 	"github.com/stackae/stackae/stages/train"
 )
 
@@ -63,32 +65,35 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 	if err := job.Validate(); err != nil {
 		return usageError{err}
 	}
-	ctx := cmd.Context()
-	data, closeData, err := e.openDataset(ctx, job.Data)
-	if err != nil {
-		return err
-	}
-	defer closeData()
-	out, err := e.open(ctx, job.Model)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
 	overwrite, _ := cmd.Flags().GetBool("overwrite")
-	update, finish := e.progress("train")
-	meta, err := train.Run(ctx, job.Config, data, out, train.Options{RunID: e.runID, Version: Version(), Overwrite: overwrite, Progress: update, Log: e.log})
-	finish()
+	meta, err := e.train(cmd.Context(), job.Config, job.Data, job.Model, overwrite)
 	if errors.Is(err, dataset.ErrCommitted) {
-		fmt.Fprintf(e.out, "%s already holds this trained model: nothing to do\n", out.URL())
+		fmt.Fprintf(e.out, "%s already holds this trained model: nothing to do\n", job.Model)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
 	last := meta.History[len(meta.History)-1]
-	epochs := float64(meta.Step) / float64(max(1, int(data.Manifest.Splits[dataset.Train])/job.Batch))
-	fmt.Fprintf(e.out, "trained level %d at %s: %d batches (%.2f epochs), train loss %.5f, validation loss %.5f\n  %s\n  %s\n  %s\n",
-		meta.Level, out.URL(), meta.Step, epochs, last.TrainLoss, last.ValLoss,
-		out.KeyURL(train.CheckpointKey), out.KeyURL(train.MetricsKey), out.KeyURL(train.LossPlotKey))
+	fmt.Fprintf(e.out, "trained level %d at %s: %d batches, train loss %.5f, validation loss %.5f\n  %s/%s\n  %s/%s\n  %s/%s\n",
+		meta.Level, job.Model, meta.Step, last.TrainLoss, last.ValLoss,
+		job.Model, train.CheckpointKey, job.Model, train.MetricsKey, job.Model, train.LossPlotKey)
 	return nil
+}
+
+// train trains the level on the dataset at dataURL into modelURL.
+func (e *env) train(ctx context.Context, cfg train.Config, dataURL, modelURL string, overwrite bool) (*model.Meta, error) {
+	data, closeData, err := e.openDataset(ctx, dataURL)
+	if err != nil {
+		return nil, err
+	}
+	defer closeData()
+	out, err := e.open(ctx, modelURL)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Close()
+	update, finish := e.progress("train")
+	defer finish()
+	return train.Run(ctx, cfg, data, out, train.Options{RunID: e.runID, Version: Version(), Overwrite: overwrite, Progress: update, Log: e.log})
 }
