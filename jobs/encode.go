@@ -108,7 +108,7 @@ func (e *env) encode(ctx context.Context, cfg encode.Config, dataURL, modelURL, 
 		return nil, err
 	}
 	defer out.Close()
-	update, finish := e.progress("encode")
+	update, finish := e.progress("encode", "rows")
 	defer finish()
 	opts := encode.Options{RunID: e.runID, Version: Version(), Overwrite: overwrite, Progress: update, Log: e.log}
 	if finalize > 0 {

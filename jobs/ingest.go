@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -59,28 +60,30 @@ func runIngest(cmd *cobra.Command, _ []string) error {
 	if err := job.Validate(); err != nil {
 		return usageError{err}
 	}
-	ctx := cmd.Context()
-	out, err := e.open(ctx, job.To)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
 	overwrite, _ := cmd.Flags().GetBool("overwrite")
-	update, finish := e.progress("ingest")
-	m, err := ingest.Run(ctx, job.Config, out, ingest.Options{
-		RunID: e.runID, Version: Version(), Overwrite: overwrite, Progress: update, Log: e.log,
-	})
-	finish()
+	m, err := e.ingest(cmd.Context(), job.Config, job.To, overwrite)
 	if errors.Is(err, dataset.ErrCommitted) {
-		fmt.Fprintf(e.out, "%s already holds this dataset: nothing to do\n", out.URL())
+		fmt.Fprintf(e.out, "%s already holds this dataset: nothing to do\n", job.To)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.out, "committed %s: %d rows (%s), %s, %d shard(s), %s\n", out.URL(), m.Rows,
+	fmt.Fprintf(e.out, "committed %s: %d rows (%s), %s, %d shard(s), %s\n", job.To, m.Rows,
 		splitSummary(m), m.Shape, len(m.Shards), humanBytes(totalBytes(m)))
 	return nil
+}
+
+// ingest runs the ingest stage into the dataset at to.
+func (e *env) ingest(ctx context.Context, cfg ingest.Config, to string, overwrite bool) (*dataset.Manifest, error) {
+	out, err := e.open(ctx, to)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Close()
+	update, finish := e.progress("ingest", "images")
+	defer finish()
+	return ingest.Run(ctx, cfg, out, ingest.Options{RunID: e.runID, Version: Version(), Overwrite: overwrite, Progress: update, Log: e.log})
 }
 
 func splitSummary(m *dataset.Manifest) string {

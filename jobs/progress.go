@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"math"
 	"sync"
 	"time"
 
@@ -9,9 +10,10 @@ import (
 
 // progress reports a long job's advance: a bar on a terminal, otherwise a
 // structured log line every few seconds. The returned finish func ends it.
-func (e *env) progress(what string) (update func(done, total int), finish func()) {
+// unit names what is counted ("images", "batches", "rows").
+func (e *env) progress(what, unit string) (update func(done, total int), finish func()) {
 	if e.tty {
-		return e.barProgress(what)
+		return e.barProgress(what, unit)
 	}
 	start, last := time.Now(), time.Now()
 	var mu sync.Mutex
@@ -23,12 +25,12 @@ func (e *env) progress(what string) (update func(done, total int), finish func()
 		}
 		last = time.Now()
 		rate := float64(done) / time.Since(start).Seconds()
-		e.log.Info("progress", "job", what, "done", done, "total", total, "per_second", int(rate))
+		e.log.Info("progress", "job", what, "unit", unit, "done", done, "total", total, "per_second", math.Round(rate*100)/100)
 	}
 	return update, func() {}
 }
 
-func (e *env) barProgress(what string) (func(done, total int), func()) {
+func (e *env) barProgress(what, unit string) (func(done, total int), func()) {
 	var bar *progressbar.ProgressBar
 	var mu sync.Mutex
 	update := func(done, total int) {
@@ -36,7 +38,7 @@ func (e *env) barProgress(what string) (func(done, total int), func()) {
 		defer mu.Unlock()
 		if bar == nil {
 			bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(e.errOut), progressbar.OptionSetDescription(what),
-				progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("img"),
+				progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString(unit),
 				progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
 		}
 		_ = bar.Set(done)

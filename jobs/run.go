@@ -15,7 +15,6 @@ import (
 	"github.com/stackae/stackae/pipeline"
 	"github.com/stackae/stackae/stages/encode"
 	"github.com/stackae/stackae/stages/evaluate"
-	"github.com/stackae/stackae/stages/ingest"
 	"github.com/stackae/stackae/stages/stack"
 	"github.com/stackae/stackae/stages/train"
 )
@@ -87,7 +86,14 @@ func (e *env) plan(levels []train.Config) pipeline.Plan {
 		root = "./data/" + e.cfg.Pipeline.Name
 	}
 	l := layout{root}
-	stages := []pipeline.Stage{{Name: "ingest", Output: l.data(0), Run: func(ctx context.Context) error { return e.ingestStage(ctx, l.data(0)) }}}
+	stages := []pipeline.Stage{{Name: "ingest", Output: l.data(0), Run: func(ctx context.Context) error {
+		cfg := e.cfg.Ingest.Config
+		if cfg.Name == "" {
+			cfg.Name = e.cfg.Pipeline.Name
+		}
+		_, err := e.ingest(ctx, cfg, l.data(0), false)
+		return err
+	}}}
 	var models []string
 	for i, lc := range levels {
 		k := i + 1
@@ -111,22 +117,6 @@ func (e *env) plan(levels []train.Config) pipeline.Plan {
 }
 
 func isCommitted(err error) bool { return errors.Is(err, dataset.ErrCommitted) }
-
-func (e *env) ingestStage(ctx context.Context, to string) error {
-	out, err := e.open(ctx, to)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
-	cfg := e.cfg.Ingest.Config
-	if cfg.Name == "" {
-		cfg.Name = e.cfg.Pipeline.Name
-	}
-	update, finish := e.progress("ingest")
-	defer finish()
-	_, err = ingest.Run(ctx, cfg, out, ingest.Options{RunID: e.runID, Version: Version(), Progress: update, Log: e.log})
-	return err
-}
 
 func (e *env) evalStage(ctx context.Context, models []string, data, to string) error {
 	s, err := stack.Load(ctx, e.open, models, 64)

@@ -93,7 +93,7 @@ func (e *env) train(ctx context.Context, cfg train.Config, dataURL, modelURL str
 		return nil, err
 	}
 	defer out.Close()
-	update, finish := e.progress("train")
+	update, finish := e.progress("train", "batches")
 	defer finish()
 	return train.Run(ctx, cfg, data, out, train.Options{RunID: e.runID, Version: Version(), Overwrite: overwrite, Progress: update, Log: e.log})
 }
