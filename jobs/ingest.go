@@ -61,29 +61,31 @@ func runIngest(cmd *cobra.Command, _ []string) error {
 		return usageError{err}
 	}
 	overwrite, _ := cmd.Flags().GetBool("overwrite")
-	m, err := e.ingest(cmd.Context(), job.Config, job.To, overwrite)
+	m, url, err := e.ingest(cmd.Context(), job.Config, job.To, overwrite)
 	if errors.Is(err, dataset.ErrCommitted) {
-		fmt.Fprintf(e.out, "%s already holds this dataset: nothing to do\n", job.To)
+		fmt.Fprintf(e.out, "%s already holds this dataset: nothing to do\n", url)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.out, "committed %s: %d rows (%s), %s, %d shard(s), %s\n", job.To, m.Rows,
+	fmt.Fprintf(e.out, "committed %s: %d rows (%s), %s, %d shard(s), %s\n", url, m.Rows,
 		splitSummary(m), m.Shape, len(m.Shards), humanBytes(totalBytes(m)))
 	return nil
 }
 
-// ingest runs the ingest stage into the dataset at to.
-func (e *env) ingest(ctx context.Context, cfg ingest.Config, to string, overwrite bool) (*dataset.Manifest, error) {
+// ingest runs the ingest stage into the dataset at to; it also returns
+// the output's canonical URL.
+func (e *env) ingest(ctx context.Context, cfg ingest.Config, to string, overwrite bool) (*dataset.Manifest, string, error) {
 	out, err := e.open(ctx, to)
 	if err != nil {
-		return nil, err
+		return nil, to, err
 	}
 	defer out.Close()
 	update, finish := e.progress("ingest", "images")
 	defer finish()
-	return ingest.Run(ctx, cfg, out, ingest.Options{RunID: e.runID, Version: Version(), Overwrite: overwrite, Progress: update, Log: e.log})
+	m, err := ingest.Run(ctx, cfg, out, ingest.Options{RunID: e.runID, Version: Version(), Overwrite: overwrite, Progress: update, Log: e.log})
+	return m, out.URL(), err
 }
 
 func splitSummary(m *dataset.Manifest) string {

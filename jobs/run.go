@@ -91,7 +91,7 @@ func (e *env) plan(levels []train.Config) pipeline.Plan {
 		if cfg.Name == "" {
 			cfg.Name = e.cfg.Pipeline.Name
 		}
-		_, err := e.ingest(ctx, cfg, l.data(0), false)
+		_, _, err := e.ingest(ctx, cfg, l.data(0), false)
 		return err
 	}}}
 	var models []string
