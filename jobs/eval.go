@@ -2,12 +2,14 @@ package jobs
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"image/png"
 	"io"
 
 	"github.com/spf13/cobra"
+	"github.com/stackae/stackae/dataset"
 	"github.com/stackae/stackae/stages/evaluate"
 	"github.com/stackae/stackae/stages/stack"
 )
@@ -46,43 +48,56 @@ func runEval(cmd *cobra.Command, _ []string) error {
 	if err := job.Validate(); err != nil {
 		return usageError{err}
 	}
-	ctx := cmd.Context()
-	s, err := stack.Load(ctx, e.open, job.Stack, 64)
-	if err != nil {
-		return err
-	}
-	data, closeData, err := e.openDataset(ctx, job.Data)
-	if err != nil {
-		return err
-	}
-	defer closeData()
-	rep, img, err := evaluate.Run(ctx, job.Config, s, data, 64)
-	if err != nil {
-		return err
-	}
 	outURL := job.Out
 	if outURL == "" {
 		outURL = job.Stack[len(job.Stack)-1] + "/eval"
 	}
-	out, err := e.open(ctx, outURL)
+	rep, s, err := e.evaluate(cmd.Context(), job.Config, job.Stack, job.Data, outURL, false)
 	if err != nil {
 		return err
 	}
+	printEval(e.out, s, rep)
+	fmt.Fprintf(e.out, "  %s/eval.json\n  %s/reconstructions.png\n", outURL, outURL)
+	return nil
+}
+
+// evaluate runs the stack on the level-0 dataset and writes eval.json and
+// reconstructions.png to outURL; with skipSame, an eval.json of the same
+// identity already there makes it return dataset.ErrCommitted instead.
+func (e *env) evaluate(ctx context.Context, cfg evaluate.Config, stackURLs []string, dataURL, outURL string, skipSame bool) (*evaluate.Report, *stack.Stack, error) {
+	s, err := stack.Load(ctx, e.open, stackURLs, 64)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, closeData, err := e.openDataset(ctx, dataURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer closeData()
+	out, err := e.open(ctx, outURL)
+	if err != nil {
+		return nil, nil, err
+	}
 	defer out.Close()
-	js, _ := json.MarshalIndent(rep, "", "  ")
+	if old, err := out.ReadAll(ctx, "eval.json"); err == nil && skipSame {
+		var rep evaluate.Report
+		if json.Unmarshal(old, &rep) == nil && rep.Identity == evaluate.Identity(cfg, s, d) {
+			return &rep, s, fmt.Errorf("eval %s: %w", out.URL(), dataset.ErrCommitted)
+		}
+	}
+	rep, img, err := evaluate.Run(ctx, cfg, s, d, 64)
+	if err != nil {
+		return nil, nil, err
+	}
 	var pic bytes.Buffer
 	if err := png.Encode(&pic, img); err != nil {
-		return err
-	}
-	if err := out.WriteAll(ctx, "eval.json", append(js, '\n')); err != nil {
-		return err
+		return nil, nil, err
 	}
 	if err := out.WriteAll(ctx, "reconstructions.png", pic.Bytes()); err != nil {
-		return err
+		return nil, nil, err
 	}
-	printEval(e.out, s, rep)
-	fmt.Fprintf(e.out, "  %s\n  %s\n", out.KeyURL("eval.json"), out.KeyURL("reconstructions.png"))
-	return nil
+	js, _ := json.MarshalIndent(rep, "", "  ")
+	return rep, s, out.WriteAll(ctx, "eval.json", append(js, '\n')) // last: it marks the work done
 }
 
 func printEval(w io.Writer, s *stack.Stack, rep *evaluate.Report) {

@@ -1,12 +1,10 @@
 package jobs
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image/png"
 	"io"
 	"strings"
 
@@ -15,7 +13,6 @@ import (
 	"github.com/stackae/stackae/pipeline"
 	"github.com/stackae/stackae/stages/encode"
 	"github.com/stackae/stackae/stages/evaluate"
-	"github.com/stackae/stackae/stages/stack"
 	"github.com/stackae/stackae/stages/train"
 )
 
@@ -112,47 +109,14 @@ func (e *env) plan(levels []train.Config) pipeline.Plan {
 		}
 	}
 	stages = append(stages, pipeline.Stage{Name: "eval", Output: l.at("eval"),
-		Run: func(ctx context.Context) error { return e.evalStage(ctx, models, l.data(0), l.at("eval")) }})
+		Run: func(ctx context.Context) error {
+			_, _, err := e.evaluate(ctx, e.cfg.Eval.Config, models, l.data(0), l.at("eval"), true)
+			return err
+		}})
 	return pipeline.Plan{Stages: stages, Done: isCommitted, Log: e.log}
 }
 
 func isCommitted(err error) bool { return errors.Is(err, dataset.ErrCommitted) }
-
-func (e *env) evalStage(ctx context.Context, models []string, data, to string) error {
-	s, err := stack.Load(ctx, e.open, models, 64)
-	if err != nil {
-		return err
-	}
-	d, closeData, err := e.openDataset(ctx, data)
-	if err != nil {
-		return err
-	}
-	defer closeData()
-	out, err := e.open(ctx, to)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
-	if old, err := out.ReadAll(ctx, "eval.json"); err == nil {
-		var rep evaluate.Report
-		if json.Unmarshal(old, &rep) == nil && rep.Identity == evaluate.Identity(e.cfg.Eval.Config, s, d) {
-			return fmt.Errorf("eval %s: %w", out.URL(), dataset.ErrCommitted)
-		}
-	}
-	rep, img, err := evaluate.Run(ctx, e.cfg.Eval.Config, s, d, 64)
-	if err != nil {
-		return err
-	}
-	var pic bytes.Buffer
-	if err := png.Encode(&pic, img); err != nil {
-		return err
-	}
-	if err := out.WriteAll(ctx, "reconstructions.png", pic.Bytes()); err != nil {
-		return err
-	}
-	js, _ := json.MarshalIndent(rep, "", "  ")
-	return out.WriteAll(ctx, "eval.json", append(js, '\n')) // last: it marks the stage done
-}
 
 func printResults(w io.Writer, results []pipeline.Result) {
 	for _, r := range results {

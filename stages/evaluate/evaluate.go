@@ -60,15 +60,7 @@ func Run(ctx context.Context, cfg Config, s *stack.Stack, data *dataset.Dataset,
 	if err := s.Check(data); err != nil {
 		return nil, nil, err
 	}
-	k := s.Depth()
-	rep := &Report{Data: data.URL(), Identity: Identity(cfg, s, data), FullStack: make([]float64, k), LevelLocal: make([]float64, k)}
-	for _, l := range s.Levels {
-		rep.Stack = append(rep.Stack, l.URL)
-	}
-	local := make([]float64, k) // sums and element counts per level
-	counts := make([]int, k)
-	var pixels int
-	var gallery [][][]float32 // [level 0..k][image] HWC
+	acc := newAccumulator(s, cfg)
 	m := data.Manifest
 	for b, err := range data.Scan(ctx, dataset.ScanOptions{Split: dataset.Validation, BatchSize: batch}) {
 		if err != nil {
@@ -76,40 +68,71 @@ func Run(ctx context.Context, cfg Config, s *stack.Stack, data *dataset.Dataset,
 		}
 		n := b.Len()
 		if cfg.MaxRows > 0 {
-			n = min(n, cfg.MaxRows-rep.Rows)
+			n = min(n, cfg.MaxRows-acc.rows)
 		}
 		x := model.ToNCHW(b.Float32(m.Scale, m.Offset), b.Len(), m.Shape[0], m.Shape[1], m.Shape[2])[:n*m.Shape.Size()]
-		hs, err := s.Encode(x)
-		if err != nil {
+		if err := acc.add(x, n, m.Shape); err != nil {
 			return nil, nil, err
 		}
-		recs := make([][]float32, k)
-		for j := 1; j <= k; j++ {
-			if recs[j-1], err = s.Decode(hs[j], j); err != nil {
-				return nil, nil, err
-			}
-			rep.FullStack[j-1] += sse(recs[j-1], x)
-			y, err := s.DecodeLevel(hs[j], j)
-			if err != nil {
-				return nil, nil, err
-			}
-			local[j-1] += sse(y, hs[j-1])
-			counts[j-1] += len(y)
-		}
-		pixels += len(x)
-		gallery = collect(gallery, cfg.Images, m.Shape, x, recs, n)
-		if rep.Rows += n; cfg.MaxRows > 0 && rep.Rows >= cfg.MaxRows {
+		if cfg.MaxRows > 0 && acc.rows >= cfg.MaxRows {
 			break
 		}
 	}
-	if rep.Rows == 0 {
+	if acc.rows == 0 {
 		return nil, nil, fmt.Errorf("eval %s: no validation rows", data.URL())
 	}
-	for j := range k {
-		rep.FullStack[j] /= float64(pixels)
-		rep.LevelLocal[j] = local[j] / float64(counts[j])
+	rep := acc.report(Identity(cfg, s, data), data.URL())
+	return rep, drawGallery(acc.gallery, m.Shape), nil
+}
+
+// accumulator sums squared errors per level over batches.
+type accumulator struct {
+	s            *stack.Stack
+	images       int
+	full, local  []float64
+	localN       []int
+	pixels, rows int
+	gallery      [][][]float32 // [row: originals, level 1..k][image] HWC
+}
+
+func newAccumulator(s *stack.Stack, cfg Config) *accumulator {
+	k := s.Depth()
+	return &accumulator{s: s, images: cfg.Images, full: make([]float64, k), local: make([]float64, k), localN: make([]int, k)}
+}
+
+// add encodes n NCHW rows x down the stack and decodes them back from each level.
+func (a *accumulator) add(x []float32, n int, shape dataset.Shape) error {
+	hs, err := a.s.Encode(x)
+	if err != nil {
+		return err
 	}
-	return rep, drawGallery(gallery, m.Shape), nil
+	recs := make([][]float32, a.s.Depth())
+	for j := 1; j <= a.s.Depth(); j++ {
+		if recs[j-1], err = a.s.Decode(hs[j], j); err != nil {
+			return err
+		}
+		a.full[j-1] += sse(recs[j-1], x)
+		y, err := a.s.DecodeLevel(hs[j], j)
+		if err != nil {
+			return err
+		}
+		a.local[j-1] += sse(y, hs[j-1])
+		a.localN[j-1] += len(y)
+	}
+	a.pixels += len(x)
+	a.rows += n
+	a.gallery = collect(a.gallery, a.images, shape, x, recs, n)
+	return nil
+}
+
+func (a *accumulator) report(identity, data string) *Report {
+	rep := &Report{Data: data, Rows: a.rows, Identity: identity}
+	for i, l := range a.s.Levels {
+		rep.Stack = append(rep.Stack, l.URL)
+		rep.FullStack = append(rep.FullStack, a.full[i]/float64(a.pixels))
+		rep.LevelLocal = append(rep.LevelLocal, a.local[i]/float64(a.localN[i]))
+	}
+	return rep
 }
 
 // Identity is the lineage of an evaluation: data, checkpoints, settings.
