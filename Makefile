@@ -11,6 +11,10 @@ EMOJI_VERSION := 16.0.0
 EMOJI_TGZ := $(CURDIR)/.cache/emoji-datasource-google-$(EMOJI_VERSION).tgz
 EMOJI_TWITTER_TGZ := $(CURDIR)/.cache/emoji-datasource-twitter-$(EMOJI_VERSION).tgz
 DUCKDB_VERSION := 1.5.6-r.1
+DNNL_HEADER := /usr/include/oneapi/dnnl/dnnl.h
+# The fast path: convolutions on oneDNN (Debian libdnnl-dev) through cgo.
+# `make build TAGS=` builds the pure-Go binary (gorgonia's own ops).
+TAGS ?= dnnl
 DUCKDB := $(TOOLS)/duckdb/node_modules/@duckdb/node-api/package.json
 export PATH := $(TOOLS):$(PATH)
 
@@ -19,8 +23,8 @@ all: build
 
 ## deps: system packages, datasets and test tools (idempotent)
 deps: test-deps demo-deps
-test-deps: $(VERSITYGW) $(DUCKDB)
-demo-deps: $(FASHION_MNIST) $(EMOJI_TGZ) $(EMOJI_TWITTER_TGZ)
+test-deps: $(VERSITYGW) $(DUCKDB) $(DNNL_HEADER)
+demo-deps: $(DNNL_HEADER) $(FASHION_MNIST) $(EMOJI_TGZ) $(EMOJI_TWITTER_TGZ)
 
 $(VERSITYGW):
 	GOBIN=$(TOOLS) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
@@ -34,17 +38,24 @@ $(FASHION_MNIST):
 	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq dataset-fashion-mnist
 
+$(DNNL_HEADER):
+	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libdnnl-dev
+
 $(EMOJI_TGZ) $(EMOJI_TWITTER_TGZ):
 	mkdir -p $(dir $@)
 	cd $(dir $@) && npm pack --silent $(patsubst %-$(EMOJI_VERSION).tgz,%,$(notdir $@))@$(EMOJI_VERSION) --pack-destination .
 
 ## build: bin/stackae
-build:
-	$(GO) build -o bin/stackae ./cmd/stackae
+build: $(if $(TAGS),$(DNNL_HEADER))
+	$(GO) build -tags "$(TAGS)" -o bin/stackae ./cmd/stackae
 
 ## test: every test, against mem://, file:// and a real S3 server on 127.0.0.1
+## test: every test on the fast path (-tags dnnl), then the pure-Go build's
 test: test-deps
 	$(GO) vet ./...
+	$(GO) vet -tags dnnl ./...
+	$(GO) test -count=1 -timeout 20m -tags dnnl ./...
 	$(GO) test -count=1 -timeout 20m ./...
 
 ## demo: the two-layer pipeline on the Google emoji set, on a budget of a few minutes
@@ -67,6 +78,7 @@ BUDGET ?= level 1: 60 batches of 16; level 2: 400 (two-layer) or 200 (three-laye
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags dnnl ./...
 
 ## bench: run the benchmarks and write docs/BENCHMARKS.md
 bench:

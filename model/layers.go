@@ -91,15 +91,15 @@ func (b *builder) conv(name string, x *G.Node, cout, k, stride int, bias bool) *
 	if b.err != nil {
 		return nil
 	}
-	pad := (k - 1) / 2
-	if stride == 1 && k%2 == 0 {
-		pad = k / 2
-	} else if stride == 2 {
-		pad = (k - 2) / 2
+	// Padding (top, left, bottom, right): TF 'same' at stride 1 (k/2-1
+	// before, k/2 after for even k), (k-2)/2 each side at stride 2.
+	lo, hi := (k-1)/2, k/2
+	if stride == 2 {
+		lo, hi = (k-2)/2, (k-2)/2
 	}
-	y := b.op(G.Conv2d(x, w, tensor.Shape{k, k}, []int{pad, pad}, []int{stride, stride}, []int{1, 1}))
-	if y != nil && stride == 1 && k%2 == 0 {
-		y = b.op(G.Slice(y, nil, nil, G.S(1, s[2]+1), G.S(1, s[3]+1)))
+	y, fast := b.dnnlConv(x, w, stride, [4]int{lo, lo, hi, hi})
+	if !fast {
+		y = b.gorgoniaConv(x, w, k, stride, lo, hi)
 	}
 	if bias {
 		if bn := b.param(name+".b", tensor.Shape{cout}, initZeros, true); bn != nil {
@@ -107,6 +107,17 @@ func (b *builder) conv(name string, x *G.Node, cout, k, stride int, bias bool) *
 		}
 	}
 	return b.op(y, nil)
+}
+
+// gorgoniaConv pads symmetrically by hi and drops the extra leading rows
+// and columns when lo < hi (gorgonia has no asymmetric padding).
+func (b *builder) gorgoniaConv(x, w *G.Node, k, stride, lo, hi int) *G.Node {
+	y := b.op(G.Conv2d(x, w, tensor.Shape{k, k}, []int{hi, hi}, []int{stride, stride}, []int{1, 1}))
+	if y != nil && lo < hi {
+		ys := y.Shape()
+		y = b.op(G.Slice(y, nil, nil, G.S(hi-lo, ys[2]), G.S(hi-lo, ys[3])))
+	}
+	return y
 }
 
 // batchNorm normalises per channel: batch statistics when training (and

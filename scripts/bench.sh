@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${BENCH_COUNT:-3}
-cmd="go test -run '^\$' -bench . -benchmem -count $count ./dataset ./stages/ingest"
+cmd="go test -tags dnnl -run '^\$' -bench . -benchmem -count $count ./dataset ./stages/ingest ./model/dnnl"
 raw=$(eval "$cmd" 2>&1)
 echo "$raw"
 {

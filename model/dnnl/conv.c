@@ -23,8 +23,25 @@ static int make_prim(dnnl_primitive_t *p, const void *op_desc, const_dnnl_primit
 	return dnnl_success;
 }
 
-static void query(dnnl_primitive_desc_t pd, dnnl_query_t what, dnnl_memory_desc_t *md) {
-	*md = *dnnl_primitive_desc_query_md(pd, what, 0);
+// slot_init prepares argument slot sl: plain is the user's layout, what the
+// primitive's argument to query.
+static int slot_init(stk_slot *sl, const dnnl_memory_desc_t *plain, dnnl_primitive_desc_t pd, dnnl_query_t what, int input) {
+	const dnnl_memory_desc_t *want = dnnl_primitive_desc_query_md(pd, what, 0);
+	sl->input = input;
+	CHECK(dnnl_memory_create(&sl->user, plain, engine, NULL));
+	if (dnnl_memory_desc_equal(plain, want)) { sl->prim = sl->user; return dnnl_success; }
+	CHECK(dnnl_memory_create(&sl->prim, want, engine, DNNL_MEMORY_ALLOCATE));
+	dnnl_primitive_desc_t rpd;
+	if (input) CHECK(dnnl_reorder_primitive_desc_create(&rpd, plain, engine, want, engine, NULL));
+	else CHECK(dnnl_reorder_primitive_desc_create(&rpd, want, engine, plain, engine, NULL));
+	CHECK(dnnl_primitive_create(&sl->reorder, rpd));
+	dnnl_primitive_desc_destroy(rpd);
+	return dnnl_success;
+}
+
+static int slot_reorder(stk_slot *sl) {
+	dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, sl->input ? sl->user : sl->prim}, {DNNL_ARG_TO, sl->input ? sl->prim : sl->user}};
+	return (int)dnnl_primitive_execute(sl->reorder, stream, 2, args);
 }
 
 int stk_conv_create(stk_conv *c, int n, int ic, int ih, int iw, int oc, int kh, int kw,
@@ -34,10 +51,10 @@ int stk_conv_create(stk_conv *c, int n, int ic, int ih, int iw, int oc, int kh, 
 	int oh = (ih + pt + pb - kh) / sh + 1, ow = (iw + pl + pr - kw) / sw + 1;
 	dnnl_dims_t xd = {n, ic, ih, iw}, wd = {oc, ic, kh, kw}, yd = {n, oc, oh, ow};
 	dnnl_dims_t strides = {sh, sw}, dil = {0, 0}, padl = {pt, pl}, padr = {pb, pr};
-	CHECK(dnnl_memory_desc_init_by_tag(&c->x_plain, 4, xd, dnnl_f32, dnnl_nchw));
-	CHECK(dnnl_memory_desc_init_by_tag(&c->w_plain, 4, wd, dnnl_f32, dnnl_oihw));
-	CHECK(dnnl_memory_desc_init_by_tag(&c->y_plain, 4, yd, dnnl_f32, dnnl_nchw));
-	dnnl_memory_desc_t xa, wa, ya;
+	dnnl_memory_desc_t xp, wp, yp, xa, wa, ya;
+	CHECK(dnnl_memory_desc_init_by_tag(&xp, 4, xd, dnnl_f32, dnnl_nchw));
+	CHECK(dnnl_memory_desc_init_by_tag(&wp, 4, wd, dnnl_f32, dnnl_oihw));
+	CHECK(dnnl_memory_desc_init_by_tag(&yp, 4, yd, dnnl_f32, dnnl_nchw));
 	CHECK(dnnl_memory_desc_init_by_tag(&xa, 4, xd, dnnl_f32, dnnl_format_tag_any));
 	CHECK(dnnl_memory_desc_init_by_tag(&wa, 4, wd, dnnl_f32, dnnl_format_tag_any));
 	CHECK(dnnl_memory_desc_init_by_tag(&ya, 4, yd, dnnl_f32, dnnl_format_tag_any));
@@ -47,113 +64,68 @@ int stk_conv_create(stk_conv *c, int n, int ic, int ih, int iw, int oc, int kh, 
 	CHECK(dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
 		&xa, &wa, NULL, &ya, strides, dil, padl, padr));
 	CHECK(make_prim(&c->fwd, &fd, NULL, &fpd));
-	query(fpd, dnnl_query_src_md, &c->fx);
-	query(fpd, dnnl_query_weights_md, &c->fw);
-	query(fpd, dnnl_query_dst_md, &c->fy);
-
 	CHECK(dnnl_dilated_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct,
 		&xa, &wa, &ya, strides, dil, padl, padr));
 	CHECK(make_prim(&c->bwd_data, &bd, fpd, &bpd));
-	query(bpd, dnnl_query_diff_src_md, &c->dx);
-	query(bpd, dnnl_query_weights_md, &c->dw_d);
-	query(bpd, dnnl_query_diff_dst_md, &c->ddy);
-
 	CHECK(dnnl_dilated_convolution_backward_weights_desc_init(&bw, dnnl_convolution_direct,
 		&xa, &wa, NULL, &ya, strides, dil, padl, padr));
 	CHECK(make_prim(&c->bwd_weights, &bw, fpd, &wpd));
-	query(wpd, dnnl_query_src_md, &c->bx);
-	query(wpd, dnnl_query_diff_weights_md, &c->bdw);
-	query(wpd, dnnl_query_diff_dst_md, &c->bdy);
 
+	CHECK(slot_init(&c->s[0], &xp, fpd, dnnl_query_src_md, 1));
+	CHECK(slot_init(&c->s[1], &wp, fpd, dnnl_query_weights_md, 1));
+	CHECK(slot_init(&c->s[2], &yp, fpd, dnnl_query_dst_md, 0));
+	CHECK(slot_init(&c->s[3], &yp, bpd, dnnl_query_diff_dst_md, 1));
+	CHECK(slot_init(&c->s[4], &wp, bpd, dnnl_query_weights_md, 1));
+	CHECK(slot_init(&c->s[5], &xp, bpd, dnnl_query_diff_src_md, 0));
+	CHECK(slot_init(&c->s[6], &xp, wpd, dnnl_query_src_md, 1));
+	CHECK(slot_init(&c->s[7], &yp, wpd, dnnl_query_diff_dst_md, 1));
+	CHECK(slot_init(&c->s[8], &wp, wpd, dnnl_query_diff_weights_md, 0));
 	dnnl_primitive_desc_destroy(fpd);
 	dnnl_primitive_desc_destroy(bpd);
 	dnnl_primitive_desc_destroy(wpd);
 	return dnnl_success;
 }
 
-// arg is a memory object for one primitive argument: the user's buffer
-// directly when layouts agree, else a library buffer reordered from (in) or
-// to (out) the user's.
-typedef struct { dnnl_memory_t user, prim; int reorder; } arg;
-
-static int reorder(dnnl_memory_t from, dnnl_memory_t to) {
-	const dnnl_memory_desc_t *fmd, *tmd;
-	CHECK(dnnl_memory_get_memory_desc(from, &fmd));
-	CHECK(dnnl_memory_get_memory_desc(to, &tmd));
-	dnnl_primitive_desc_t pd;
-	dnnl_primitive_t r;
-	CHECK(dnnl_reorder_primitive_desc_create(&pd, fmd, engine, tmd, engine, NULL));
-	CHECK(dnnl_primitive_create(&r, pd));
-	dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
-	dnnl_status_t s = dnnl_primitive_execute(r, stream, 2, args);
-	dnnl_primitive_destroy(r);
-	dnnl_primitive_desc_destroy(pd);
-	return (int)s;
-}
-
-static int arg_open(arg *a, const dnnl_memory_desc_t *plain, const dnnl_memory_desc_t *want, float *buf, int in) {
-	a->reorder = !dnnl_memory_desc_equal(plain, want);
-	CHECK(dnnl_memory_create(&a->user, plain, engine, buf));
-	if (!a->reorder) { a->prim = a->user; return dnnl_success; }
-	CHECK(dnnl_memory_create(&a->prim, want, engine, DNNL_MEMORY_ALLOCATE));
-	if (in) return reorder(a->user, a->prim);
+// run executes p over slots s[i..i+2] with buffers a, b, out (Go memory,
+// attached for this call only).
+static int run(stk_conv *c, dnnl_primitive_t p, int i, int k0, int k1, int k2, float *a, float *b, float *out) {
+	float *bufs[3] = {a, b, out};
+	int keys[3] = {k0, k1, k2};
+	dnnl_exec_arg_t args[3];
+	for (int j = 0; j < 3; j++) {
+		stk_slot *sl = &c->s[i + j];
+		CHECK(dnnl_memory_set_data_handle(sl->user, bufs[j]));
+		if (sl->reorder && sl->input) CHECK(slot_reorder(sl));
+		args[j].arg = keys[j];
+		args[j].memory = sl->prim;
+	}
+	CHECK(dnnl_primitive_execute(p, stream, 3, args));
+	if (c->s[i + 2].reorder) CHECK(slot_reorder(&c->s[i + 2]));
+	CHECK(dnnl_stream_wait(stream));
+	for (int j = 0; j < 3; j++) CHECK(dnnl_memory_set_data_handle(c->s[i + j].user, NULL));
 	return dnnl_success;
 }
 
-static int arg_close(arg *a, int out) {
-	int s = dnnl_success;
-	if (a->reorder) {
-		if (out) s = reorder(a->prim, a->user);
-		dnnl_memory_destroy(a->prim);
-	}
-	dnnl_memory_destroy(a->user);
-	return s;
-}
-
-static int run3(dnnl_primitive_t p, int k0, arg *a0, int k1, arg *a1, int k2, arg *a2) {
-	dnnl_exec_arg_t args[3] = {{k0, a0->prim}, {k1, a1->prim}, {k2, a2->prim}};
-	CHECK(dnnl_primitive_execute(p, stream, 3, args));
-	return (int)dnnl_stream_wait(stream);
-}
-
 int stk_conv_forward(stk_conv *c, float *x, float *w, float *y) {
-	arg ax, aw, ay;
-	CHECK(arg_open(&ax, &c->x_plain, &c->fx, x, 1));
-	CHECK(arg_open(&aw, &c->w_plain, &c->fw, w, 1));
-	CHECK(arg_open(&ay, &c->y_plain, &c->fy, y, 0));
-	CHECK(run3(c->fwd, DNNL_ARG_SRC, &ax, DNNL_ARG_WEIGHTS, &aw, DNNL_ARG_DST, &ay));
-	arg_close(&ax, 0);
-	arg_close(&aw, 0);
-	CHECK(arg_close(&ay, 1));
-	return (int)dnnl_stream_wait(stream);
+	return run(c, c->fwd, 0, DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, x, w, y);
 }
 
 int stk_conv_backward_data(stk_conv *c, float *dy, float *w, float *dx) {
-	arg ady, aw, adx;
-	CHECK(arg_open(&ady, &c->y_plain, &c->ddy, dy, 1));
-	CHECK(arg_open(&aw, &c->w_plain, &c->dw_d, w, 1));
-	CHECK(arg_open(&adx, &c->x_plain, &c->dx, dx, 0));
-	CHECK(run3(c->bwd_data, DNNL_ARG_DIFF_DST, &ady, DNNL_ARG_WEIGHTS, &aw, DNNL_ARG_DIFF_SRC, &adx));
-	arg_close(&ady, 0);
-	arg_close(&aw, 0);
-	CHECK(arg_close(&adx, 1));
-	return (int)dnnl_stream_wait(stream);
+	return run(c, c->bwd_data, 3, DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC, dy, w, dx);
 }
 
 int stk_conv_backward_weights(stk_conv *c, float *x, float *dy, float *dw) {
-	arg ax, ady, adw;
-	CHECK(arg_open(&ax, &c->x_plain, &c->bx, x, 1));
-	CHECK(arg_open(&ady, &c->y_plain, &c->bdy, dy, 1));
-	CHECK(arg_open(&adw, &c->w_plain, &c->bdw, dw, 0));
-	CHECK(run3(c->bwd_weights, DNNL_ARG_SRC, &ax, DNNL_ARG_DIFF_DST, &ady, DNNL_ARG_DIFF_WEIGHTS, &adw));
-	arg_close(&ax, 0);
-	arg_close(&ady, 0);
-	CHECK(arg_close(&adw, 1));
-	return (int)dnnl_stream_wait(stream);
+	return run(c, c->bwd_weights, 6, DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS, x, dy, dw);
 }
 
 void stk_conv_destroy(stk_conv *c) {
 	if (c->fwd) dnnl_primitive_destroy(c->fwd);
 	if (c->bwd_data) dnnl_primitive_destroy(c->bwd_data);
 	if (c->bwd_weights) dnnl_primitive_destroy(c->bwd_weights);
+	for (int i = 0; i < 9; i++) {
+		stk_slot *sl = &c->s[i];
+		if (sl->reorder) dnnl_primitive_destroy(sl->reorder);
+		if (sl->prim && sl->prim != sl->user) dnnl_memory_destroy(sl->prim);
+		if (sl->user) dnnl_memory_destroy(sl->user);
+	}
 }

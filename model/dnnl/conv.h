@@ -1,14 +1,19 @@
-// One convolution shape's oneDNN primitives, plus the reorders between the
-// plain NCHW/OIHW layouts Go uses and the layouts oneDNN picks.
+// One convolution shape's oneDNN primitives, plus cached reorders between
+// the plain NCHW/OIHW layouts Go uses and the layouts oneDNN picks.
 #include <oneapi/dnnl/dnnl.h>
+
+// slot is one primitive argument: the user's buffer (its handle set per
+// call) and, when the primitive wants another layout, a library buffer and
+// the reorder between them.
+typedef struct {
+	dnnl_memory_t user, prim;
+	dnnl_primitive_t reorder;
+	int input;
+} stk_slot;
 
 typedef struct {
 	dnnl_primitive_t fwd, bwd_data, bwd_weights;
-	// Plain (user) descriptors and the ones the primitives chose.
-	dnnl_memory_desc_t x_plain, w_plain, y_plain;
-	dnnl_memory_desc_t fx, fw, fy;     // forward: src, weights, dst
-	dnnl_memory_desc_t dx, dw_d, ddy;  // backward data: diff_src, weights, diff_dst
-	dnnl_memory_desc_t bx, bdw, bdy;   // backward weights: src, diff_weights, diff_dst
+	stk_slot s[9]; // fwd x w y | bwd-data dy w dx | bwd-weights x dy dw
 } stk_conv;
 
 // stk_conv_create builds the primitives; it returns a dnnl_status_t.

@@ -9,8 +9,9 @@
 package dnnl
 
 /*
-#cgo LDFLAGS: -ldnnl
+#cgo LDFLAGS: -ldnnl -lgomp
 #include <stdlib.h>
+#include <omp.h>
 #include "conv.h"
 */
 import "C"
@@ -42,10 +43,33 @@ func (s Shape) sizes() (x, w, y int) {
 }
 
 var (
-	calls = make(chan func())
-	cache = map[Shape]*C.stk_conv{}
-	once  sync.Once
+	calls   = make(chan func())
+	cache   = map[Shape]*C.stk_conv{}
+	once    sync.Once
+	threads int // OpenMP threads currently set on the oneDNN thread
 )
+
+// smallFLOPs: below this a convolution runs on one thread. Splitting tiny
+// work costs more in OpenMP barriers than it saves, and far more when
+// another process keeps the cores busy (43 s vs 1.9 s for the model tests).
+const smallFLOPs = 20e6
+
+func (s Shape) flops() float64 {
+	oh, ow := s.Out()
+	return 2 * float64(s.N*s.K*oh*ow) * float64(s.C*s.R*s.S)
+}
+
+// setThreads picks the OpenMP team size for s (on the oneDNN thread).
+func setThreads(s Shape) {
+	want := runtime.NumCPU()
+	if s.flops() < smallFLOPs {
+		want = 1
+	}
+	if want != threads {
+		C.omp_set_num_threads(C.int(want))
+		threads = want
+	}
+}
 
 // do runs f on the oneDNN thread.
 func do(f func()) {
@@ -97,6 +121,7 @@ func call(s Shape, lens [3][2]int, names [3]string, op func(c *C.stk_conv) C.int
 	}
 	var err error
 	do(func() {
+		setThreads(s)
 		c, e := primitives(s)
 		if e != nil {
 			err = e
