@@ -30,9 +30,9 @@ func (b *builder) dnnlConv(x, w *G.Node, stride int, pad [4]int) (*G.Node, bool)
 type convKind int
 
 const (
-	convFwd         convKind = iota // (x, w) -> y
-	convBwdData                     // (w, dy) -> dx, needs the x shape
-	convBwdWeights                  // (x, dy) -> dw, needs the w shape
+	convFwd        convKind = iota // (x, w) -> y
+	convBwdData                    // (w, dy) -> dx, needs the x shape
+	convBwdWeights                 // (x, dy) -> dw, needs the w shape
 )
 
 type convOp struct {
