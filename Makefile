@@ -73,7 +73,7 @@ EXPERIMENTS := one-layer two-layer three-layer
 experiments: demo-deps build
 	for c in $(EXPERIMENTS); do ./bin/stackae run --config configs/$$c.yaml || exit 1; done
 	$(GO) run ./tools/results -budget "$(BUDGET)" $(addprefix ./data/,$(EXPERIMENTS))
-BUDGET ?= level 1: 60 batches of 16; level 2: 400 (two-layer) or 200 (three-layer); level 3 (flatten): 400; one epoch cap
+BUDGET ?= at most one epoch per level; level 1: 60 batches of 16; three-layer level 2: 200; flatten levels: 400 or one epoch, whichever is less
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
