@@ -157,6 +157,7 @@ and 13.7 GB RSS at batch 32, against ~0.5 s for PyTorch on the same CPU, ../shar
 The losses describe barely-started training and are far above the seed's; the reconstructions
 show colour and coarse layout, not detail. What to compare is the ordering the seed shows:
 full-stack loss rises with depth, factor 4 keeps more than factor 8 at level 1, and flattening
-straight from pixels loses the most. The oneDNN build (make build) trains the same step ~4x
-faster; longer runs regenerate this file with the same command.
+straight from pixels loses the most. The oneDNN build (make build) trains the reference step
+11x faster (1.7 s vs 19 s per batch of 32, docs/BENCHMARKS.md); longer runs regenerate this
+file with the same command.
 `
