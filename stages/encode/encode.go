@@ -8,7 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path"
+	"strings"
 	"time"
 
 	"github.com/stackae/stackae/dataset"
@@ -51,7 +51,7 @@ func newJob(cfg Config, data *dataset.Dataset, mdl *train.Model, out *storage.Bu
 	}
 	code := meta.Arch.CodeShape()
 	j := &job{cfg: cfg, data: data, mdl: mdl, out: out, opts: opts}
-	j.tmpl = dataset.Manifest{Name: path.Base(out.URL()), Level: meta.Level, Shape: dataset.Shape(code), DType: dataset.Float32,
+	j.tmpl = dataset.Manifest{Name: levelName(m.Name, meta.Level), Level: meta.Level, Shape: dataset.Shape(code), DType: dataset.Float32,
 		Scale: 1, Classes: m.Classes, Lineage: dataset.Lineage{
 			Source: &dataset.Ref{URL: data.URL(), SHA256: data.ManifestSHA256}, Model: &dataset.Ref{URL: mdl.URL, SHA256: mdl.SHA256},
 			ConfigHash: configHash(cfg), StackaeVersion: opts.Version, RunID: opts.RunID, CreatedAt: time.Now().UTC().Truncate(time.Second)}}
@@ -63,6 +63,12 @@ func newJob(cfg Config, data *dataset.Dataset, mdl *train.Model, out *storage.Bu
 	}
 	j.shards = int((m.Rows + j.perRows - 1) / j.perRows)
 	return j, nil
+}
+
+// levelName names level k's dataset after the level-0 one: "emoji" ->
+// "emoji-level1" -> "emoji-level2".
+func levelName(source string, level int) string {
+	return strings.TrimSuffix(source, fmt.Sprintf("-level%d", level-1)) + fmt.Sprintf("-level%d", level)
 }
 
 // configHash covers what shapes the output bytes (not the batch size:

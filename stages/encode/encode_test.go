@@ -73,7 +73,7 @@ func TestEncodeOneAndThreePartsIdentical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m1.Level != 1 || m1.Shape != (dataset.Shape{4, 4, 3}) || m1.DType != dataset.Float32 || len(m1.Shards) != 5 ||
+	if m1.Name != "blobs-level1" || levelName("x-level1", 2) != "x-level2" || m1.Level != 1 || m1.Shape != (dataset.Shape{4, 4, 3}) || m1.DType != dataset.Float32 || len(m1.Shards) != 5 ||
 		m1.Lineage.Model.SHA256 != mdl.SHA256 || m1.Lineage.Source.SHA256 != data.ManifestSHA256 || !slices.Equal(m1.Classes, []string{"even", "odd"}) {
 		t.Fatalf("manifest %+v", m1)
 	}
