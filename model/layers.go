@@ -25,11 +25,10 @@ type builder struct {
 	err   error
 }
 
+// bnStats links a training graph's batch norm to its running statistics:
+// the fused op writes each batch's mean and variance into buf.
 type bnStats struct {
-	// meanV and varV receive the batch statistics through G.Read while the
-	// tape runs: the tape machine reuses intermediate buffers, so a node's
-	// Value() after RunAll may hold another op's result.
-	meanV, varV     *G.Value
+	buf             *bnStatsBuf
 	runMean, runVar string
 	count           int
 }
@@ -120,8 +119,8 @@ func (b *builder) gorgoniaConv(x, w *G.Node, k, stride, lo, hi int) *G.Node {
 	return y
 }
 
-// batchNorm normalises per channel: batch statistics when training (and
-// records them), running statistics otherwise.
+// batchNorm normalises per channel: batch statistics when training (the
+// fused bnOp, which records them), running statistics otherwise.
 func (b *builder) batchNorm(name string, x *G.Node) *G.Node {
 	if b.err != nil {
 		return nil
@@ -135,27 +134,18 @@ func (b *builder) batchNorm(name string, x *G.Node) *G.Node {
 	if b.err != nil {
 		return nil
 	}
-	pat := []byte{0, 2, 3}
-	mean, variance := runMean, runVar
 	if b.train {
-		mean = b.op(G.Mean(x, 0, 2, 3))
-	}
-	centred := b.op(G.BroadcastSub(x, mean, nil, pat))
-	if b.train {
-		variance = b.op(G.Mean(b.op(G.Square(centred)), 0, 2, 3))
-		st := bnStats{meanV: new(G.Value), varV: new(G.Value), runMean: name + ".running_mean", runVar: name + ".running_var", count: s[0] * s[2] * s[3]}
-		if b.err == nil {
-			G.Read(mean, st.meanV)
-			G.Read(variance, st.varV)
-		}
+		st := bnStats{buf: &bnStatsBuf{mean: make([]float64, s[1]), variance: make([]float64, s[1])},
+			runMean: name + ".running_mean", runVar: name + ".running_var", count: s[0] * s[2] * s[3]}
 		b.stats = append(b.stats, st)
+		y, err := G.ApplyOp(bnOp{kind: bnForward, eps: bnEpsilon, stats: st.buf}, x, gamma, beta)
+		return b.op(y, err)
 	}
-	if b.err != nil {
-		return nil
-	}
-	// 1/sqrt(v+eps) as Inverse(Sqrt(.)): gorgonia v0.9.18's InverseSqrt has a
-	// wrong gradient (TestPrimitiveGradients shows the composition is right).
-	inv := b.op(G.Inverse(b.op(G.Sqrt(b.op(G.Add(variance, b.scalar(bnEpsilon)))))))
+	// Inference: the running statistics, as constants of the graph. 1/sqrt
+	// as Inverse(Sqrt(.)): gorgonia v0.9.18's InverseSqrt has a wrong gradient.
+	pat := []byte{0, 2, 3}
+	centred := b.op(G.BroadcastSub(x, runMean, nil, pat))
+	inv := b.op(G.Inverse(b.op(G.Sqrt(b.op(G.Add(runVar, b.scalar(bnEpsilon)))))))
 	y := b.op(G.BroadcastHadamardProd(centred, b.op(G.HadamardProd(inv, gamma)), nil, pat))
 	return b.op(G.BroadcastAdd(y, beta, nil, pat))
 }

@@ -129,11 +129,10 @@ func (t *Trainer) forwardBackward(nchw []float32) (float64, error) {
 func (t *Trainer) foldBatchStats() {
 	for _, s := range t.b.stats {
 		rm, rv := t.Params.Tensor(s.runMean), t.Params.Tensor(s.runVar)
-		bm, bv := (*s.meanV).(*tensor.Dense), (*s.varV).(*tensor.Dense)
 		unbias := float64(s.count) / float64(max(s.count-1, 1))
 		for i := range rm.Shape().TotalSize() {
-			setAt(rm, i, (1-bnMomentum)*at(rm, i)+bnMomentum*at(bm, i))
-			setAt(rv, i, (1-bnMomentum)*at(rv, i)+bnMomentum*at(bv, i)*unbias)
+			setAt(rm, i, (1-bnMomentum)*at(rm, i)+bnMomentum*s.buf.mean[i])
+			setAt(rv, i, (1-bnMomentum)*at(rv, i)+bnMomentum*s.buf.variance[i]*unbias)
 		}
 	}
 }

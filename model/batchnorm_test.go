@@ -1,0 +1,50 @@
+package model
+
+import (
+	"math"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Per channel, the fused op's output has mean beta and standard deviation
+// gamma, and it reports the batch's own mean and variance.
+func TestFusedBatchNormNormalises(t *testing.T) {
+	p := NewParams(tensor.Float64, 3)
+	b := newBuilder(p, true)
+	x := b.param("x", tensor.Shape{3, 2, 4, 5}, initNormal, true)
+	xs := p.Tensor("x").Data().([]float64)
+	for i := range xs {
+		xs[i] = xs[i]*100 + float64(i%2)*3 // channel offsets and spread
+	}
+	y := b.batchNorm("bn", x)
+	gamma, beta := p.Tensor("bn.gamma").Data().([]float64), p.Tensor("bn.beta").Data().([]float64)
+	gamma[0], gamma[1], beta[0], beta[1] = 2, 0.5, -1, 3
+	var yv G.Value
+	G.Read(y, &yv)
+	vm := G.NewTapeMachine(b.g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	out := yv.Data().([]float64)
+	for ch := range 2 {
+		var s, sq float64
+		g := bnGeom{n: 3, c: 2, hw: 20}
+		g.each(ch, func(off int) {
+			for _, v := range out[off : off+20] {
+				s += v
+				sq += v * v
+			}
+		})
+		mean := s / 60
+		std := math.Sqrt(sq/60 - mean*mean)
+		if math.Abs(mean-beta[ch]) > 1e-9 || math.Abs(std-gamma[ch]) > 1e-3 {
+			t.Fatalf("channel %d: mean %v std %v; want %v, %v", ch, mean, std, beta[ch], gamma[ch])
+		}
+		if b.stats[0].buf.variance[ch] <= 0 {
+			t.Fatalf("batch variance not reported")
+		}
+	}
+}
