@@ -19,10 +19,10 @@ type bnStatsBuf struct{ mean, variance []float64 }
 type bnKind int
 
 const (
-	bnForward bnKind = iota // (x, gamma, beta) -> y, batch statistics
-	bnGradX                 // (x, gamma, dy) -> dx
-	bnGradGamma             // (x, dy) -> dgamma
-	bnGradBeta              // (dy) -> dbeta
+	bnForward   bnKind = iota // (x, gamma, beta) -> y, batch statistics
+	bnGradX                   // (x, gamma, dy) -> dx
+	bnGradGamma               // (x, dy) -> dgamma
+	bnGradBeta                // (dy) -> dbeta
 )
 
 // bnOp is training-mode batch norm over NCHW in one pass per channel,
@@ -206,10 +206,10 @@ func (op bnOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx, dgamma, dbeta}, err
 }
 
-func (op bnOp) ReturnsPtr() bool     { return false }
-func (op bnOp) CallsExtern() bool    { return false }
-func (op bnOp) OverwritesInput() int { return -1 }
-func (op bnOp) String() string       { return fmt.Sprintf("batchnorm%d{%p}", op.kind, op.stats) }
+func (op bnOp) ReturnsPtr() bool      { return false }
+func (op bnOp) CallsExtern() bool     { return false }
+func (op bnOp) OverwritesInput() int  { return -1 }
+func (op bnOp) String() string        { return fmt.Sprintf("batchnorm%d{%p}", op.kind, op.stats) }
 func (op bnOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 
 func (op bnOp) Hashcode() uint32 {
