@@ -154,7 +154,7 @@ func (b *builder) leaky(x *G.Node) *G.Node {
 	if b.err != nil {
 		return nil
 	}
-	return b.op(G.LeakyRelu(x, leakySlope))
+	return b.op(G.ApplyOp(leakyOp{slope: leakySlope}, x))
 }
 
 // convBlock is two k x k convolutions, each with batch norm and LeakyReLU(0.2).
