@@ -123,8 +123,15 @@ func moments[T float32 | float64](g bnGeom, x []T, ch int, eps float64) (mean, v
 }
 
 func bnRun[T float32 | float64](op bnOp, g bnGeom, in [][]T, out []T) error {
+	perChannel := g.n * g.hw
+	parallel(g.c, max(1, 16384/max(1, perChannel)), func(lo, hi int) { bnChannels(op, g, in, out, lo, hi) })
+	return nil
+}
+
+// bnChannels runs the op for channels [lo, hi).
+func bnChannels[T float32 | float64](op bnOp, g bnGeom, in [][]T, out []T, lo, hi int) {
 	x := in[0]
-	for ch := range g.c {
+	for ch := lo; ch < hi; ch++ {
 		if op.kind == bnGradBeta {
 			var s float64
 			g.each(ch, func(off int) {
@@ -151,7 +158,6 @@ func bnRun[T float32 | float64](op bnOp, g bnGeom, in [][]T, out []T) error {
 			bnGradInput(g, x, float64(in[1][ch]), in[2], out, ch, mean, inv)
 		}
 	}
-	return nil
 }
 
 // bnDots returns sum(dy) and sum(dy * xhat) over channel ch.

@@ -73,6 +73,16 @@ func gradOf[T float32 | float64](dy *tensor.Dense) []T {
 
 // leaky writes x's activation to out, or, with dy, the input gradient.
 func leaky[T float32 | float64](x, dy, out []T, slope float64) {
+	parallel(len(x), 1<<16, func(lo, hi int) {
+		var d []T
+		if dy != nil {
+			d = dy[lo:hi]
+		}
+		leakyRange(x[lo:hi], d, out[lo:hi], slope)
+	})
+}
+
+func leakyRange[T float32 | float64](x, dy, out []T, slope float64) {
 	s := T(slope)
 	if dy == nil {
 		for i, v := range x {
