@@ -73,7 +73,7 @@ EXPERIMENTS := one-layer two-layer three-layer
 experiments: demo-deps build
 	for c in $(EXPERIMENTS); do ./bin/stackae run --config configs/$$c.yaml || exit 1; done
 	$(GO) run ./tools/results -budget "$(BUDGET)" $(addprefix ./data/,$(EXPERIMENTS))
-BUDGET ?= at most one epoch per level; level 1: 60 batches of 16; three-layer level 2: 200; flatten levels: 400 or one epoch, whichever is less
+BUDGET ?= at most 3 epochs per level; level 1: 600 batches of 16; three-layer level 2: 400; flatten levels: 800
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
