@@ -151,13 +151,10 @@ level's own loss in its input space. Time per batch is the wall time of one trai
 const footer = `
 ## Reading these numbers
 
-The seed trained for many epochs on CelebA (64x64 faces); these runs trained level 1 for 60
-batches, because on the pure-Go build a reference level-1 batch of 16 takes 4-6 s here (16 s
-and 13.7 GB RSS at batch 32, against ~0.5 s for PyTorch on the same CPU, ../shared/REFERENCE.md).
-The losses describe barely-started training and are far above the seed's; the reconstructions
-show colour and coarse layout, not detail. What to compare is the ordering the seed shows:
-full-stack loss rises with depth, factor 4 keeps more than factor 8 at level 1, and flattening
-straight from pixels loses the most. The oneDNN build (make build) trains the reference step
-11x faster (1.7 s vs 19 s per batch of 32, docs/BENCHMARKS.md); longer runs regenerate this
-file with the same command.
+The seed trained for many epochs on CelebA (64x64 faces); these runs trained for the budget
+above on 2 CPU cores, so the losses describe early training and sit above the seed's. What to
+compare is the ordering the seed shows: full-stack loss rises with depth, factor 4 keeps more
+than factor 8 at level 1, and flattening straight from pixels loses the most. Time per batch
+is this machine's, with the binary `make experiments` builds (oneDNN convolutions, fused batch
+norm and LeakyReLU; see docs/BENCHMARKS.md for the step benchmark against the pure-Go build).
 `
