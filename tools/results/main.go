@@ -155,6 +155,6 @@ The seed trained for many epochs on CelebA (64x64 faces); these runs trained for
 above on 2 CPU cores, so the losses describe early training and sit above the seed's. What to
 compare is the ordering the seed shows: full-stack loss rises with depth, factor 4 keeps more
 than factor 8 at level 1, and flattening straight from pixels loses the most. Time per batch
-is this machine's, with the binary `make experiments` builds (oneDNN convolutions, fused batch
+is this machine's, with the binary "make experiments" builds (oneDNN convolutions, fused batch
 norm and LeakyReLU; see docs/BENCHMARKS.md for the step benchmark against the pure-Go build).
 `
