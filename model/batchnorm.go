@@ -3,7 +3,6 @@ package model
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 	"math"
 
 	"github.com/chewxy/hm"
@@ -218,8 +217,4 @@ func (op bnOp) OverwritesInput() int  { return -1 }
 func (op bnOp) String() string        { return fmt.Sprintf("batchnorm%d{%p}", op.kind, op.stats) }
 func (op bnOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 
-func (op bnOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
+func (op bnOp) Hashcode() uint32 { return hashString(op.String()) }

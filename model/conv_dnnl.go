@@ -5,7 +5,6 @@ package model
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 
 	"github.com/chewxy/hm"
 	"github.com/stackae/stackae/model/dnnl"
@@ -114,8 +113,4 @@ func (op convOp) String() string {
 	return fmt.Sprintf("dnnlconv%d{s%d p%v %v}", op.kind, op.stride, op.pad, op.shape)
 }
 
-func (op convOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
+func (op convOp) Hashcode() uint32 { return hashString(op.String()) }

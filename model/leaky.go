@@ -3,7 +3,6 @@ package model
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -124,8 +123,4 @@ func (op leakyOp) OverwritesInput() int  { return -1 }
 func (op leakyOp) String() string        { return fmt.Sprintf("leaky{%g %v}", op.slope, op.grad) }
 func (op leakyOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 
-func (op leakyOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
+func (op leakyOp) Hashcode() uint32 { return hashString(op.String()) }

@@ -104,9 +104,12 @@ func (op scale2xOp) OverwritesInput() int  { return -1 }
 func (op scale2xOp) String() string        { return op.name() }
 func (op scale2xOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.name()) }
 
-func (op scale2xOp) Hashcode() uint32 {
+func (op scale2xOp) Hashcode() uint32 { return hashString(op.String()) }
+
+// hashString is the Hashcode of the custom ops: their String is their identity.
+func hashString(s string) uint32 {
 	h := fnv.New32a()
-	op.WriteHash(h)
+	h.Write([]byte(s))
 	return h.Sum32()
 }
 
