@@ -121,9 +121,6 @@ func (w *shardWriter) record(b *Batch) arrow.RecordBatch {
 	return rb.NewRecordBatch()
 }
 
-// bytesSoFar estimates the shard's size (written plus buffered).
-func (w *shardWriter) bytesSoFar() int64 { return w.tee.n }
-
 // close finishes the Parquet footer and commits the object.
 func (w *shardWriter) close() (Shard, error) {
 	if err := w.fw.Close(); err != nil {
