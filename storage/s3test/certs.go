@@ -11,15 +11,16 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"testing"
 	"time"
 )
 
 // writeCerts makes a throwaway CA and a server certificate for 127.0.0.1
 // signed by it; it returns the cert, key and CA file paths.
-func writeCerts(t testing.TB, dir string) (certFile, keyFile, caFile string) {
-	t.Helper()
-	caKey := newKey(t)
+func writeCerts(dir string) (certFile, keyFile, caFile string, err error) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", "", err
+	}
 	caTmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
 		Subject:               pkix.Name{CommonName: "stackae test CA"},
@@ -31,10 +32,13 @@ func writeCerts(t testing.TB, dir string) (certFile, keyFile, caFile string) {
 	}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
 	if err != nil {
-		t.Fatal(err)
+		return "", "", "", err
 	}
 	ca, _ := x509.ParseCertificate(caDER)
-	srvKey := newKey(t)
+	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", "", err
+	}
 	srvTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
 		Subject:      pkix.Name{CommonName: "127.0.0.1"},
@@ -47,29 +51,20 @@ func writeCerts(t testing.TB, dir string) (certFile, keyFile, caFile string) {
 	}
 	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, ca, &srvKey.PublicKey, caKey)
 	if err != nil {
-		t.Fatal(err)
+		return "", "", "", err
 	}
 	keyDER, err := x509.MarshalECPrivateKey(srvKey)
 	if err != nil {
-		t.Fatal(err)
+		return "", "", "", err
 	}
 	certFile, keyFile, caFile = filepath.Join(dir, "server.pem"), filepath.Join(dir, "server-key.pem"), filepath.Join(dir, "ca.pem")
-	writePEM(t, certFile, "CERTIFICATE", srvDER)
-	writePEM(t, keyFile, "EC PRIVATE KEY", keyDER)
-	writePEM(t, caFile, "CERTIFICATE", caDER)
-	return certFile, keyFile, caFile
-}
-
-func newKey(t testing.TB) *ecdsa.PrivateKey {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
+	for _, f := range []struct {
+		path, typ string
+		der       []byte
+	}{{certFile, "CERTIFICATE", srvDER}, {keyFile, "EC PRIVATE KEY", keyDER}, {caFile, "CERTIFICATE", caDER}} {
+		if err := os.WriteFile(f.path, pem.EncodeToMemory(&pem.Block{Type: f.typ, Bytes: f.der}), 0o600); err != nil {
+			return "", "", "", err
+		}
 	}
-	return k
-}
-
-func writePEM(t testing.TB, path, typ string, der []byte) {
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	return certFile, keyFile, caFile, nil
 }

@@ -9,6 +9,7 @@ package s3test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -32,58 +33,92 @@ type Server struct {
 	CAFile string
 	// DataDir is the posix backend root: <DataDir>/<bucket>/<key>.
 	DataDir string
+
+	cmd     *exec.Cmd
+	logPath string
+	logFile *os.File
 }
 
 // Options selects TLS.
 type Options struct{ TLS bool }
 
+// ErrNoBinary means versitygw was not found.
+var ErrNoBinary = errors.New("versitygw not found (run `make deps`, or set STACKAE_VERSITYGW)")
+
 // Start starts a server and registers its shutdown with t.Cleanup.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	bin := findBinary()
-	if bin == "" {
-		msg := "versitygw not found (run `make deps`, or set STACKAE_VERSITYGW)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+	s, err := Launch(t.TempDir(), opts)
+	if errors.Is(err, ErrNoBinary) && os.Getenv("CI") != "true" {
+		t.Skip(err)
 	}
-	dir := t.TempDir()
-	s := &Server{AccessKey: "stackae-test-access", SecretKey: "stackae-test-secret-" + fmt.Sprint(time.Now().UnixNano()), DataDir: filepath.Join(dir, "data")}
-	if err := os.MkdirAll(s.DataDir, 0o755); err != nil {
+	if err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	t.Cleanup(func() {
+		s.Close()
+		if t.Failed() {
+			t.Logf("versitygw log:\n%s", s.Log())
+		}
+	})
+	return s
+}
+
+// Launch starts a server whose files live under dir and waits until it
+// answers; Close stops it. Start is the form for tests.
+func Launch(dir string, opts Options) (*Server, error) {
+	bin := findBinary()
+	if bin == "" {
+		return nil, ErrNoBinary
+	}
+	s := &Server{AccessKey: "stackae-test-access", SecretKey: "stackae-test-secret-" + fmt.Sprint(time.Now().UnixNano()), DataDir: filepath.Join(dir, "data")}
+	if err := os.MkdirAll(s.DataDir, 0o755); err != nil {
+		return nil, err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
 	args := []string{"--port", addr, "--access", s.AccessKey, "--secret", s.SecretKey, "--quiet"}
 	scheme := "http"
 	if opts.TLS {
-		cert, key, ca := writeCerts(t, dir)
+		cert, key, ca, err := writeCerts(dir)
+		if err != nil {
+			return nil, fmt.Errorf("test certificates: %w", err)
+		}
 		args = append(args, "--cert", cert, "--key", key)
 		s.CAFile, scheme = ca, "https"
 	}
 	s.Endpoint = scheme + "://" + addr
-	cmd := exec.Command(bin, append(args, "posix", s.DataDir)...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
-	logPath := filepath.Join(dir, "versitygw.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
+	s.cmd = exec.Command(bin, append(args, "posix", s.DataDir)...)
+	s.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	s.logPath = filepath.Join(dir, "versitygw.log")
+	if s.logFile, err = os.Create(s.logPath); err != nil {
+		return nil, err
 	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
+	s.cmd.Stdout, s.cmd.Stderr = s.logFile, s.logFile
+	if err := s.cmd.Start(); err != nil {
+		s.logFile.Close()
+		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		_ = logFile.Close()
-		if t.Failed() {
-			out, _ := os.ReadFile(logPath)
-			t.Logf("versitygw log:\n%s", out)
-		}
-	})
-	s.waitReady(t)
-	return s
+	if err := s.waitReady(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%w; log:\n%s", err, s.Log())
+	}
+	return s, nil
+}
+
+// Close stops the server.
+func (s *Server) Close() {
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+	_ = s.logFile.Close()
+}
+
+// Log is what the server printed so far.
+func (s *Server) Log() string {
+	out, _ := os.ReadFile(s.logPath)
+	return string(out)
 }
 
 // Config returns a storage.Config that reaches this server.
@@ -100,45 +135,52 @@ func (s *Server) Config() storage.Config {
 // CreateBucket creates bucket name and returns its s3:// URL.
 func (s *Server) CreateBucket(t testing.TB, name string) string {
 	t.Helper()
-	_, err := s.client(t).CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(name)})
+	url, err := s.NewBucket(context.Background(), name)
 	if err != nil {
-		t.Fatalf("create bucket %s: %v", name, err)
+		t.Fatal(err)
 	}
-	return "s3://" + name
+	return url
 }
 
-func (s *Server) waitReady(t testing.TB) {
-	c := s.client(t)
+// NewBucket creates bucket name and returns its s3:// URL.
+func (s *Server) NewBucket(ctx context.Context, name string) (string, error) {
+	c, err := storage.NewS3Client(ctx, s.Config().S3)
+	if err != nil {
+		return "", err
+	}
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+		return "", fmt.Errorf("create bucket %s: %w", name, err)
+	}
+	return "s3://" + name, nil
+}
+
+func (s *Server) waitReady() error {
+	c, err := storage.NewS3Client(context.Background(), s.Config().S3)
+	if err != nil {
+		return err
+	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_, err := c.ListBuckets(ctx, &s3.ListBucketsInput{})
 		cancel()
 		if err == nil {
-			return
+			return nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("versitygw at %s not ready: %v", s.Endpoint, err)
+			return fmt.Errorf("versitygw at %s not ready: %w", s.Endpoint, err)
 		}
 		time.Sleep(30 * time.Millisecond)
 	}
 }
 
-func (s *Server) client(t testing.TB) *s3.Client {
-	c, err := storage.NewS3Client(context.Background(), s.Config().S3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func freeAddr(t testing.TB) string {
+func freeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	defer l.Close()
-	return l.Addr().String()
+	return l.Addr().String(), nil
 }
 
 func findBinary() string {
