@@ -11,17 +11,26 @@ import (
 )
 
 // bnStatsBuf receives a training batch's per-channel mean and (biased)
-// variance each time the fused batch-norm op runs.
-type bnStatsBuf struct{ mean, variance []float64 }
+// variance each time the fused batch-norm op runs; its gradient ops, which
+// run later in the same step, read them instead of recomputing.
+// bnGradX leaves each channel's sum(dy) and sum(dy*xhat) in dots for the
+// gamma and beta gradients, which take dx as input only to run after it.
+type bnStatsBuf struct {
+	mean, variance []float64
+	dots           [][2]float64
+}
+
+// inv is 1/sqrt(var+eps) of channel ch.
+func (b *bnStatsBuf) inv(ch int, eps float64) float64 { return 1 / math.Sqrt(b.variance[ch]+eps) }
 
 // bnKind selects one of the fused batch-norm ops.
 type bnKind int
 
 const (
 	bnForward   bnKind = iota // (x, gamma, beta) -> y, batch statistics
-	bnGradX                   // (x, gamma, dy) -> dx
-	bnGradGamma               // (x, dy) -> dgamma
-	bnGradBeta                // (dy) -> dbeta
+	bnGradX                   // (x, gamma, dy) -> dx, and the channel sums
+	bnGradGamma               // (dx) -> dgamma, from bnGradX's sums
+	bnGradBeta                // (dx) -> dbeta, from bnGradX's sums
 )
 
 // bnOp is training-mode batch norm over NCHW in one pass per channel,
@@ -29,10 +38,11 @@ const (
 type bnOp struct {
 	kind  bnKind
 	eps   float64
-	stats *bnStatsBuf // bnForward only
+	stats *bnStatsBuf // written by bnForward, read by the gradients
+	mem   *arena
 }
 
-func (op bnOp) Arity() int { return [...]int{3, 3, 2, 1}[op.kind] }
+func (op bnOp) Arity() int { return [...]int{3, 3, 1, 1}[op.kind] }
 
 func (op bnOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
@@ -42,8 +52,6 @@ func (op bnOp) Type() hm.Type {
 		return hm.NewFnType(t4, t1, t1, t4)
 	case bnGradX:
 		return hm.NewFnType(t4, t1, t4, t4)
-	case bnGradGamma:
-		return hm.NewFnType(t4, t4, t1)
 	}
 	return hm.NewFnType(t4, t1)
 }
@@ -59,20 +67,21 @@ func (op bnOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return s.Clone(), nil
 }
 
-func (op bnOp) Do(vals ...G.Value) (G.Value, error) {
-	ts := make([]*tensor.Dense, len(vals))
-	for i, v := range vals {
-		t, ok := v.(*tensor.Dense)
-		if !ok {
-			return nil, fmt.Errorf("batch norm: input %T", v)
-		}
-		ts[i] = t
+func (op bnOp) Do(vals ...G.Value) (G.Value, error) { return op.do(nil, vals) }
+
+// UsePreallocDo writes into the tape's register value when it fits.
+func (op bnOp) UsePreallocDo(p G.Value, vals ...G.Value) (G.Value, error) { return op.do(p, vals) }
+
+func (op bnOp) do(prealloc G.Value, vals []G.Value) (G.Value, error) {
+	ts, err := denseInputs("batch norm", vals)
+	if err != nil {
+		return nil, err
 	}
 	shape, err := op.InferShape(ts[0].Shape())
 	if err != nil {
 		return nil, err
 	}
-	out := tensor.New(tensor.Of(ts[0].Dtype()), tensor.WithShape(shape...))
+	out := op.mem.into(prealloc, ts[0].Dtype(), shape, ts)
 	s := ts[0].Shape()
 	g := bnGeom{n: s[0], c: s[1], hw: s[2] * s[3]}
 	switch ts[0].Dtype() {
@@ -101,24 +110,20 @@ func (g bnGeom) each(ch int, f func(off int)) {
 	}
 }
 
-// moments are channel ch's mean and 1/sqrt(var+eps) of x.
-func moments[T float32 | float64](g bnGeom, x []T, ch int, eps float64) (mean, variance, inv float64) {
+// moments are channel ch's mean and biased variance of x, in one pass
+// (float64 sums of x and x^2).
+func moments[T float32 | float64](g bnGeom, x []T, ch int) (mean, variance float64) {
 	var sum, sq float64
 	g.each(ch, func(off int) {
 		for _, v := range x[off : off+g.hw] {
-			sum += float64(v)
+			f := float64(v)
+			sum += f
+			sq += f * f
 		}
 	})
 	count := float64(g.n * g.hw)
 	mean = sum / count
-	g.each(ch, func(off int) {
-		for _, v := range x[off : off+g.hw] {
-			d := float64(v) - mean
-			sq += d * d
-		}
-	})
-	variance = sq / count
-	return mean, variance, 1 / math.Sqrt(variance+eps)
+	return mean, max(0, sq/count-mean*mean)
 }
 
 func bnRun[T float32 | float64](op bnOp, g bnGeom, in [][]T, out []T) error {
@@ -131,56 +136,56 @@ func bnRun[T float32 | float64](op bnOp, g bnGeom, in [][]T, out []T) error {
 func bnChannels[T float32 | float64](op bnOp, g bnGeom, in [][]T, out []T, lo, hi int) {
 	x := in[0]
 	for ch := lo; ch < hi; ch++ {
-		if op.kind == bnGradBeta {
-			var s float64
-			g.each(ch, func(off int) {
-				for _, v := range x[off : off+g.hw] { // x is dy here
-					s += float64(v)
-				}
-			})
-			out[ch] = T(s)
-			continue
-		}
-		mean, variance, inv := moments(g, x, ch, op.eps)
 		switch op.kind {
 		case bnForward:
+			mean, variance := moments(g, x, ch)
 			op.stats.mean[ch], op.stats.variance[ch] = mean, variance
-			gamma, beta := float64(in[1][ch]), float64(in[2][ch])
+			inv := op.stats.inv(ch, op.eps)
+			a, c := T(float64(in[1][ch])*inv), T(float64(in[2][ch])-float64(in[1][ch])*inv*mean)
 			g.each(ch, func(off int) {
+				o := out[off : off+g.hw]
 				for i, v := range x[off : off+g.hw] {
-					out[off+i] = T(gamma*(float64(v)-mean)*inv + beta)
+					o[i] = a*v + c
 				}
 			})
-		case bnGradGamma:
-			out[ch] = T(bnDots(g, x, in[1], ch, mean, inv)[1])
 		case bnGradX:
-			bnGradInput(g, x, float64(in[1][ch]), in[2], out, ch, mean, inv)
+			bnGradInput(g, x, float64(in[1][ch]), in[2], out, ch, op.stats, op.eps)
+		case bnGradGamma:
+			out[ch] = T(op.stats.dots[ch][1])
+		case bnGradBeta:
+			out[ch] = T(op.stats.dots[ch][0])
 		}
 	}
 }
 
-// bnDots returns sum(dy) and sum(dy * xhat) over channel ch.
+// bnDots returns sum(dy) and sum(dy * xhat) over channel ch, in one pass:
+// sum(dy*xhat) = inv * (sum(dy*x) - mean*sum(dy)).
 func bnDots[T float32 | float64](g bnGeom, x, dy []T, ch int, mean, inv float64) [2]float64 {
 	var sdy, sdyx float64
 	g.each(ch, func(off int) {
 		for i, v := range x[off : off+g.hw] {
 			d := float64(dy[off+i])
 			sdy += d
-			sdyx += d * (float64(v) - mean) * inv
+			sdyx += d * float64(v)
 		}
 	})
-	return [2]float64{sdy, sdyx}
+	return [2]float64{sdy, inv * (sdyx - mean*sdy)}
 }
 
-// bnGradInput: dx = gamma*inv*(dy - mean(dy) - xhat*mean(dy*xhat)).
-func bnGradInput[T float32 | float64](g bnGeom, x []T, gamma float64, dy, dx []T, ch int, mean, inv float64) {
+// bnGradInput: dx = gamma*inv*(dy - mean(dy) - xhat*mean(dy*xhat)), as
+// dx = k*dy + a*x + c per channel; it keeps the sums for dgamma and dbeta.
+func bnGradInput[T float32 | float64](g bnGeom, x []T, gamma float64, dy, dx []T, ch int, st *bnStatsBuf, eps float64) {
+	mean, inv := st.mean[ch], st.inv(ch, eps)
 	d := bnDots(g, x, dy, ch, mean, inv)
+	st.dots[ch] = d
 	count := float64(g.n * g.hw)
 	mdy, mdyx := d[0]/count, d[1]/count
+	kf := gamma * inv
+	k, a, c := T(kf), T(-kf*inv*mdyx), T(kf*(inv*mdyx*mean-mdy))
 	g.each(ch, func(off int) {
+		o, dd := dx[off:off+g.hw], dy[off:off+g.hw]
 		for i, v := range x[off : off+g.hw] {
-			xhat := (float64(v) - mean) * inv
-			dx[off+i] = T(gamma * inv * (float64(dy[off+i]) - mdy - xhat*mdyx))
+			o[i] = k*dd[i] + a*v + c
 		}
 	})
 }
@@ -199,15 +204,15 @@ func (op bnOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 		return nil, fmt.Errorf("%s is not differentiable", op)
 	}
 	x, gamma := inputs[0], inputs[1]
-	dx, err := G.ApplyOp(bnOp{kind: bnGradX, eps: op.eps}, x, gamma, grad)
+	dx, err := G.ApplyOp(bnOp{kind: bnGradX, eps: op.eps, stats: op.stats, mem: op.mem}, x, gamma, grad)
 	if err != nil {
 		return nil, err
 	}
-	dgamma, err := G.ApplyOp(bnOp{kind: bnGradGamma, eps: op.eps}, x, grad)
+	dgamma, err := G.ApplyOp(bnOp{kind: bnGradGamma, eps: op.eps, stats: op.stats, mem: op.mem}, dx)
 	if err != nil {
 		return nil, err
 	}
-	dbeta, err := G.ApplyOp(bnOp{kind: bnGradBeta, eps: op.eps}, grad)
+	dbeta, err := G.ApplyOp(bnOp{kind: bnGradBeta, eps: op.eps, stats: op.stats, mem: op.mem}, dx)
 	return G.Nodes{dx, dgamma, dbeta}, err
 }
 

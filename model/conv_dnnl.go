@@ -22,7 +22,7 @@ func (b *builder) dnnlConv(x, w *G.Node, stride int, pad [4]int) (*G.Node, bool)
 	if x.Dtype() != tensor.Float32 {
 		return nil, false
 	}
-	y, err := G.ApplyOp(convOp{kind: convFwd, stride: stride, pad: pad}, x, w)
+	y, err := G.ApplyOp(convOp{kind: convFwd, stride: stride, pad: pad, mem: b.mem}, x, w)
 	return b.op(y, err), true
 }
 
@@ -39,6 +39,7 @@ type convOp struct {
 	stride int
 	pad    [4]int
 	shape  [4]int // the result's shape, for the backward ops
+	mem    *arena
 }
 
 func (op convOp) shapeOf(x, w tensor.Shape) dnnl.Shape {
@@ -66,17 +67,22 @@ func (op convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{x[0], w[0], oh, ow}, nil
 }
 
-func (op convOp) Do(vals ...G.Value) (G.Value, error) {
-	a, ok1 := vals[0].(*tensor.Dense)
-	b, ok2 := vals[1].(*tensor.Dense)
-	if !ok1 || !ok2 {
-		return nil, fmt.Errorf("conv: inputs %T, %T", vals[0], vals[1])
+func (op convOp) Do(vals ...G.Value) (G.Value, error) { return op.do(nil, vals) }
+
+// UsePreallocDo writes into the tape's register value when it fits.
+func (op convOp) UsePreallocDo(p G.Value, vals ...G.Value) (G.Value, error) { return op.do(p, vals) }
+
+func (op convOp) do(prealloc G.Value, vals []G.Value) (G.Value, error) {
+	ts, err := denseInputs("conv", vals)
+	if err != nil {
+		return nil, err
 	}
+	a, b := ts[0], ts[1]
 	outShape, err := op.InferShape(a.Shape(), b.Shape())
 	if err != nil {
 		return nil, err
 	}
-	out := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(outShape...))
+	out := op.mem.into(prealloc, tensor.Float32, outShape, ts)
 	A, B, O := a.Data().([]float32), b.Data().([]float32), out.Data().([]float32)
 	switch op.kind {
 	case convFwd:
@@ -97,16 +103,16 @@ func (op convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) 
 		return nil, fmt.Errorf("%s is not differentiable", op)
 	}
 	x, w := inputs[0], inputs[1]
-	dx, err := G.ApplyOp(convOp{kind: convBwdData, stride: op.stride, pad: op.pad, shape: [4]int(x.Shape())}, w, grad)
+	dx, err := G.ApplyOp(convOp{kind: convBwdData, stride: op.stride, pad: op.pad, shape: [4]int(x.Shape()), mem: op.mem}, w, grad)
 	if err != nil {
 		return nil, err
 	}
-	dw, err := G.ApplyOp(convOp{kind: convBwdWeights, stride: op.stride, pad: op.pad, shape: [4]int(w.Shape())}, x, grad)
+	dw, err := G.ApplyOp(convOp{kind: convBwdWeights, stride: op.stride, pad: op.pad, shape: [4]int(w.Shape()), mem: op.mem}, x, grad)
 	return G.Nodes{dx, dw}, err
 }
 
 func (op convOp) ReturnsPtr() bool      { return false }
-func (op convOp) CallsExtern() bool     { return true }
+func (op convOp) CallsExtern() bool     { return false } // synchronous: no batched-BLAS flush
 func (op convOp) OverwritesInput() int  { return -1 }
 func (op convOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op convOp) String() string {

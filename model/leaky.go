@@ -15,6 +15,7 @@ import (
 type leakyOp struct {
 	slope float64
 	grad  bool
+	mem   *arena
 }
 
 func (op leakyOp) Arity() int {
@@ -40,17 +41,21 @@ func (op leakyOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return s.Clone(), nil
 }
 
-func (op leakyOp) Do(vals ...G.Value) (G.Value, error) {
-	x, ok := vals[0].(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("leaky relu: input %T", vals[0])
+func (op leakyOp) Do(vals ...G.Value) (G.Value, error) { return op.do(nil, vals) }
+
+// UsePreallocDo writes into the tape's register value when it fits.
+func (op leakyOp) UsePreallocDo(p G.Value, vals ...G.Value) (G.Value, error) { return op.do(p, vals) }
+
+func (op leakyOp) do(prealloc G.Value, vals []G.Value) (G.Value, error) {
+	ts, err := denseInputs("leaky relu", vals)
+	if err != nil {
+		return nil, err
 	}
-	out := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape().Clone()...))
+	x := ts[0]
+	out := op.mem.into(prealloc, x.Dtype(), x.Shape(), ts)
 	var dy *tensor.Dense
 	if op.grad {
-		if dy, ok = vals[1].(*tensor.Dense); !ok {
-			return nil, fmt.Errorf("leaky relu grad: input %T", vals[1])
-		}
+		dy = ts[1]
 	}
 	switch d := x.Data().(type) {
 	case []float32:
@@ -81,24 +86,27 @@ func leaky[T float32 | float64](x, dy, out []T, slope float64) {
 	})
 }
 
+// leakyRange is branch-free (the sign of an activation is a coin flip, and
+// mispredicted branches cost more than the arithmetic).
 func leakyRange[T float32 | float64](x, dy, out []T, slope float64) {
 	s := T(slope)
 	if dy == nil {
 		for i, v := range x {
-			if v > 0 {
-				out[i] = v
-			} else {
-				out[i] = s * v
+			m := T(1)
+			if v <= 0 {
+				m = s
 			}
+			out[i] = v * m
 		}
 		return
 	}
+	dy = dy[:len(x)]
 	for i, v := range x {
-		if v > 0 {
-			out[i] = dy[i]
-		} else {
-			out[i] = s * dy[i]
+		m := T(1)
+		if v <= 0 {
+			m = s
 		}
+		out[i] = dy[i] * m
 	}
 }
 
@@ -113,7 +121,7 @@ func (op leakyOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	if op.grad {
 		return nil, fmt.Errorf("%s is not differentiable", op)
 	}
-	dx, err := G.ApplyOp(leakyOp{slope: op.slope, grad: true}, inputs[0], grad)
+	dx, err := G.ApplyOp(leakyOp{slope: op.slope, grad: true, mem: op.mem}, inputs[0], grad)
 	return G.Nodes{dx}, err
 }
 

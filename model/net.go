@@ -13,6 +13,7 @@ type Net struct {
 	vm      G.VM
 	in, out *G.Node
 	outV    *G.Value // snapshot of out, see Trainer
+	mem     *arena
 	batch   int
 	inSize  int
 	outSize int
@@ -39,7 +40,7 @@ func newNet(p *Params, batch int, chw [3]int, build func(*builder, *G.Node) *G.N
 	}
 	outV := new(G.Value)
 	G.Read(out, outV)
-	return &Net{vm: G.NewTapeMachine(b.g), in: x, out: out, outV: outV, batch: batch,
+	return &Net{vm: G.NewTapeMachine(b.g), in: x, out: out, outV: outV, mem: b.mem, batch: batch,
 		inSize: chw[0] * chw[1] * chw[2], outSize: out.Shape().TotalSize() / batch}, nil
 }
 
@@ -66,7 +67,10 @@ func (n *Net) Run(nchw []float32) ([]float32, error) {
 	if err := G.Let(n.in, in); err != nil {
 		return nil, err
 	}
-	defer n.vm.Reset()
+	defer func() {
+		n.vm.Reset()
+		n.mem.reset()
+	}()
 	if err := n.vm.RunAll(); err != nil {
 		return nil, fmt.Errorf("inference: %w", err)
 	}

@@ -95,7 +95,7 @@ func (t *Trainer) Step(nchw []float32) (float64, error) {
 	}
 	t.Adam.Update(t.Params, grads, t.b.learn)
 	t.foldBatchStats()
-	t.vm.Reset()
+	t.reset()
 	return loss, nil
 }
 
@@ -118,10 +118,16 @@ func (t *Trainer) forwardBackward(nchw []float32) (float64, error) {
 		return 0, err
 	}
 	if err := t.vm.RunAll(); err != nil {
-		t.vm.Reset()
+		t.reset()
 		return 0, fmt.Errorf("train step: %w", err)
 	}
 	return scalarOf(*t.lossV), nil
+}
+
+// reset readies the tape and the ops' buffers for the next step.
+func (t *Trainer) reset() {
+	t.vm.Reset()
+	t.b.mem.reset()
 }
 
 // foldBatchStats moves each batch norm's running statistics toward the

@@ -15,9 +15,16 @@ import (
 // works on the backing slices. Its gradient is Down2xSum.
 func Upsample2x(x *G.Node) (*G.Node, error) { return G.ApplyOp(scale2xOp{up: true}, x) }
 
+func (b *builder) upsample2x(x *G.Node) (*G.Node, error) {
+	return G.ApplyOp(scale2xOp{up: true, mem: b.mem}, x)
+}
+
 // scale2xOp is nearest 2x upsampling (up) or its adjoint, the sum over each
 // 2x2 block (down).
-type scale2xOp struct{ up bool }
+type scale2xOp struct {
+	up  bool
+	mem *arena
+}
 
 func (op scale2xOp) name() string {
 	if op.up {
@@ -50,16 +57,22 @@ func (op scale2xOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return s, nil
 }
 
-func (op scale2xOp) Do(vals ...G.Value) (G.Value, error) {
-	in, ok := vals[0].(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("%s: input is %T", op.name(), vals[0])
+func (op scale2xOp) Do(vals ...G.Value) (G.Value, error) { return op.do(nil, vals) }
+
+// UsePreallocDo writes into the tape's register value when it fits.
+func (op scale2xOp) UsePreallocDo(p G.Value, vals ...G.Value) (G.Value, error) { return op.do(p, vals) }
+
+func (op scale2xOp) do(prealloc G.Value, vals []G.Value) (G.Value, error) {
+	ts, err := denseInputs(op.name(), vals)
+	if err != nil {
+		return nil, err
 	}
+	in := ts[0]
 	outShape, err := op.InferShape(in.Shape())
 	if err != nil {
 		return nil, err
 	}
-	out := tensor.New(tensor.Of(in.Dtype()), tensor.WithShape(outShape...))
+	out := op.mem.into(prealloc, in.Dtype(), outShape, ts)
 	s := in.Shape()
 	switch d := in.Data().(type) {
 	case []float32:
@@ -122,6 +135,6 @@ func (op scale2xOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 	if !op.up {
 		return nil, fmt.Errorf("%s is not differentiable", op.name())
 	}
-	g, err := G.ApplyOp(scale2xOp{up: false}, grad)
+	g, err := G.ApplyOp(scale2xOp{up: false, mem: op.mem}, grad)
 	return G.Nodes{g}, err
 }

@@ -154,3 +154,9 @@ func BackwardWeights(s Shape, x, dy, dw []float32) error {
 	return call(s, [3][2]int{{len(x), nx}, {len(dy), ny}, {len(dw), nw}}, [3]string{"x", "dy", "dw"},
 		func(c *C.stk_conv) C.int { return C.stk_conv_backward_weights(c, ptr(x), ptr(dy), ptr(dw)) })
 }
+
+// Version is the oneDNN library's version, e.g. "2.6.3".
+func Version() string {
+	v := C.dnnl_version()
+	return fmt.Sprintf("%d.%d.%d", int(v.major), int(v.minor), int(v.patch))
+}
