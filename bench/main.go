@@ -14,9 +14,12 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/stackae/stackae/model"
 )
 
 func main() {
+	model.TuneRuntime() // as cmd/stackae: OpenMP threads sleep between convolutions
 	if len(os.Args) > 1 && os.Args[1] == "worker" {
 		os.Exit(worker(os.Args[2:]))
 	}

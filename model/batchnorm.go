@@ -31,6 +31,7 @@ const (
 	bnGradX                   // (x, gamma, dy) -> dx, and the channel sums
 	bnGradGamma               // (dx) -> dgamma, from bnGradX's sums
 	bnGradBeta                // (dx) -> dbeta, from bnGradX's sums
+	bnInfer                   // (x, gamma, beta, running mean, running var) -> y
 )
 
 // bnOp is training-mode batch norm over NCHW in one pass per channel,
@@ -42,7 +43,7 @@ type bnOp struct {
 	mem   *arena
 }
 
-func (op bnOp) Arity() int { return [...]int{3, 3, 1, 1}[op.kind] }
+func (op bnOp) Arity() int { return [...]int{3, 3, 1, 1, 5}[op.kind] }
 
 func (op bnOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
@@ -52,6 +53,8 @@ func (op bnOp) Type() hm.Type {
 		return hm.NewFnType(t4, t1, t1, t4)
 	case bnGradX:
 		return hm.NewFnType(t4, t1, t4, t4)
+	case bnInfer:
+		return hm.NewFnType(t4, t1, t1, t1, t1, t4)
 	}
 	return hm.NewFnType(t4, t1)
 }
@@ -141,21 +144,29 @@ func bnChannels[T float32 | float64](op bnOp, g bnGeom, in [][]T, out []T, lo, h
 			mean, variance := moments(g, x, ch)
 			op.stats.mean[ch], op.stats.variance[ch] = mean, variance
 			inv := op.stats.inv(ch, op.eps)
-			a, c := T(float64(in[1][ch])*inv), T(float64(in[2][ch])-float64(in[1][ch])*inv*mean)
-			g.each(ch, func(off int) {
-				o := out[off : off+g.hw]
-				for i, v := range x[off : off+g.hw] {
-					o[i] = a*v + c
-				}
-			})
+			affine(g, x, out, ch, T(float64(in[1][ch])*inv), T(float64(in[2][ch])-float64(in[1][ch])*inv*mean))
 		case bnGradX:
 			bnGradInput(g, x, float64(in[1][ch]), in[2], out, ch, op.stats, op.eps)
 		case bnGradGamma:
 			out[ch] = T(op.stats.dots[ch][1])
 		case bnGradBeta:
 			out[ch] = T(op.stats.dots[ch][0])
+		case bnInfer:
+			inv := 1 / math.Sqrt(float64(in[4][ch])+op.eps)
+			a := float64(in[1][ch]) * inv
+			affine(g, x, out, ch, T(a), T(float64(in[2][ch])-a*float64(in[3][ch])))
 		}
 	}
+}
+
+// affine writes a*x + c over channel ch.
+func affine[T float32 | float64](g bnGeom, x, out []T, ch int, a, c T) {
+	g.each(ch, func(off int) {
+		o := out[off : off+g.hw]
+		for i, v := range x[off : off+g.hw] {
+			o[i] = a*v + c
+		}
+	})
 }
 
 // bnDots returns sum(dy) and sum(dy * xhat) over channel ch, in one pass:

@@ -48,3 +48,36 @@ func TestFusedBatchNormNormalises(t *testing.T) {
 		}
 	}
 }
+
+// Inference batch norm is gamma*(x-mean)/sqrt(var+eps)+beta per channel,
+// with the running statistics.
+func TestInferenceBatchNorm(t *testing.T) {
+	p := NewParams(tensor.Float64, 5)
+	b := newBuilder(p, false)
+	x := b.param("x", tensor.Shape{2, 3, 2, 2}, initNormal, false)
+	y := b.batchNorm("bn", x)
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	for ch := range 3 {
+		p.Tensor("bn.gamma").Data().([]float64)[ch] = 1 + float64(ch)
+		p.Tensor("bn.beta").Data().([]float64)[ch] = -float64(ch)
+		p.Tensor("bn.running_mean").Data().([]float64)[ch] = 0.5 * float64(ch)
+		p.Tensor("bn.running_var").Data().([]float64)[ch] = 2 + float64(ch)
+	}
+	var yv G.Value
+	G.Read(y, &yv)
+	vm := G.NewTapeMachine(b.g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	xs, out := p.Tensor("x").Data().([]float64), yv.Data().([]float64)
+	for i, v := range xs {
+		ch := (i / 4) % 3
+		want := (1+float64(ch))*(v-0.5*float64(ch))/math.Sqrt(2+float64(ch)+bnEpsilon) - float64(ch)
+		if math.Abs(out[i]-want) > 1e-12 {
+			t.Fatalf("element %d (channel %d): %v, want %v", i, ch, out[i], want)
+		}
+	}
+}

@@ -120,3 +120,8 @@ func (op convOp) String() string {
 }
 
 func (op convOp) Hashcode() uint32 { return hashString(op.String()) }
+
+// TuneRuntime prepares the process for the kernels: with oneDNN, it
+// re-executes the program with OpenMP threads that sleep instead of
+// spinning between convolutions (see dnnl.PassiveWait). Call it first in main.
+func TuneRuntime() { dnnl.PassiveWait() }

@@ -9,3 +9,6 @@ const FastConv = false
 
 // dnnlConv is unavailable without the dnnl build tag.
 func (b *builder) dnnlConv(x, w *G.Node, stride int, pad [4]int) (*G.Node, bool) { return nil, false }
+
+// TuneRuntime does nothing in the pure-Go build.
+func TuneRuntime() {}

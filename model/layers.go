@@ -102,8 +102,8 @@ func (b *builder) conv(name string, x *G.Node, cout, k, stride int, bias bool) *
 		y = b.gorgoniaConv(x, w, k, stride, lo, hi)
 	}
 	if bias {
-		if bn := b.param(name+".b", tensor.Shape{cout}, initZeros, true); bn != nil {
-			y = b.op(G.BroadcastAdd(y, bn, nil, []byte{0, 2, 3}))
+		if bn := b.param(name+".b", tensor.Shape{cout}, initZeros, true); bn != nil && y != nil {
+			y = b.op(G.ApplyOp(biasOp{mem: b.mem}, y, bn))
 		}
 	}
 	return b.op(y, nil)
@@ -142,13 +142,9 @@ func (b *builder) batchNorm(name string, x *G.Node) *G.Node {
 		y, err := G.ApplyOp(bnOp{kind: bnForward, eps: bnEpsilon, stats: st.buf, mem: b.mem}, x, gamma, beta)
 		return b.op(y, err)
 	}
-	// Inference: the running statistics, as constants of the graph. 1/sqrt
-	// as Inverse(Sqrt(.)): gorgonia v0.9.18's InverseSqrt has a wrong gradient.
-	pat := []byte{0, 2, 3}
-	centred := b.op(G.BroadcastSub(x, runMean, nil, pat))
-	inv := b.op(G.Inverse(b.op(G.Sqrt(b.op(G.Add(runVar, b.scalar(bnEpsilon)))))))
-	y := b.op(G.BroadcastHadamardProd(centred, b.op(G.HadamardProd(inv, gamma)), nil, pat))
-	return b.op(G.BroadcastAdd(y, beta, nil, pat))
+	// Inference: the running statistics, one affine map per channel.
+	y, err := G.ApplyOp(bnOp{kind: bnInfer, eps: bnEpsilon, mem: b.mem}, x, gamma, beta, runMean, runVar)
+	return b.op(y, err)
 }
 
 func (b *builder) leaky(x *G.Node) *G.Node {

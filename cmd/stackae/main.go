@@ -8,9 +8,11 @@ import (
 	"syscall"
 
 	"github.com/stackae/stackae/jobs"
+	"github.com/stackae/stackae/model"
 )
 
 func main() {
+	model.TuneRuntime() // may re-execute the program once
 	// SIGINT/SIGTERM cancel the context: in-flight uploads are aborted, no
 	// manifest is written, and the job exits non-zero.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
