@@ -1,10 +1,30 @@
 //go:build dnnl
 
+#include <stdlib.h>
 #include <string.h>
 #include "conv.h"
 
 static dnnl_engine_t engine;
 static dnnl_stream_t stream;
+
+// scratch[j] backs argument j (0, 1: inputs, 2: output) of the running
+// call when it needs a layout other than the user's. Reordered copies are
+// only alive during one call, and calls run one at a time (one thread),
+// so three buffers serve every convolution: memory grows with the largest
+// shape, not with the number of shapes and directions.
+static void *scratch[3];
+static size_t scratch_size[3];
+
+static int scratch_for(int j, size_t size, void **out) {
+	if (scratch_size[j] < size) {
+		free(scratch[j]);
+		scratch[j] = aligned_alloc(64, (size + 63) / 64 * 64);
+		scratch_size[j] = scratch[j] ? size : 0;
+		if (!scratch[j]) return dnnl_out_of_memory;
+	}
+	*out = scratch[j];
+	return dnnl_success;
+}
 
 #define CHECK(x) do { dnnl_status_t s_ = (x); if (s_ != dnnl_success) return (int)s_; } while (0)
 
@@ -30,7 +50,8 @@ static int slot_init(stk_slot *sl, const dnnl_memory_desc_t *plain, dnnl_primiti
 	sl->input = input;
 	CHECK(dnnl_memory_create(&sl->user, plain, engine, NULL));
 	if (dnnl_memory_desc_equal(plain, want)) { sl->prim = sl->user; return dnnl_success; }
-	CHECK(dnnl_memory_create(&sl->prim, want, engine, DNNL_MEMORY_ALLOCATE));
+	CHECK(dnnl_memory_create(&sl->prim, want, engine, DNNL_MEMORY_NONE));
+	sl->size = dnnl_memory_desc_get_size(want);
 	dnnl_primitive_desc_t rpd;
 	if (input) CHECK(dnnl_reorder_primitive_desc_create(&rpd, plain, engine, want, engine, NULL));
 	else CHECK(dnnl_reorder_primitive_desc_create(&rpd, want, engine, plain, engine, NULL));
@@ -95,6 +116,11 @@ static int run(stk_conv *c, dnnl_primitive_t p, int i, int k0, int k1, int k2, f
 	for (int j = 0; j < 3; j++) {
 		stk_slot *sl = &c->s[i + j];
 		CHECK(dnnl_memory_set_data_handle(sl->user, bufs[j]));
+		if (sl->reorder) {
+			void *buf;
+			CHECK(scratch_for(j, sl->size, &buf));
+			CHECK(dnnl_memory_set_data_handle(sl->prim, buf));
+		}
 		if (sl->reorder && sl->input) CHECK(slot_reorder(sl));
 		args[j].arg = keys[j];
 		args[j].memory = sl->prim;

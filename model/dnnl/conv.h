@@ -3,12 +3,14 @@
 #include <oneapi/dnnl/dnnl.h>
 
 // slot is one primitive argument: the user's buffer (its handle set per
-// call) and, when the primitive wants another layout, a library buffer and
-// the reorder between them.
+// call) and, when the primitive wants another layout, a memory in that
+// layout (of size bytes, backed per call by a scratch buffer shared by all
+// convolutions) and the reorder between them.
 typedef struct {
 	dnnl_memory_t user, prim;
 	dnnl_primitive_t reorder;
 	int input;
+	size_t size;
 } stk_slot;
 
 typedef struct {
