@@ -12,7 +12,7 @@ import (
 type options struct {
 	rounds, steps1, steps2, rows int
 	python, stackae, md          string
-	noS3                         bool
+	noS3, encodeOnly             bool
 }
 
 // side is every measurement of one implementation at one task.
@@ -67,6 +67,13 @@ func (o options) run(ctx context.Context) error {
 	}
 	goW := func(args ...string) (result, error) {
 		return measure(ctx, nil, true, self, append([]string{"worker"}, args...)...)
+	}
+	if o.encodeOnly {
+		m.enc, err = o.encodeBench(ctx)
+		if err == nil {
+			m.encodeTable(os.Stdout)
+		}
+		return err
 	}
 	for round := range o.rounds {
 		for _, lv := range []struct {

@@ -34,6 +34,7 @@ func main() {
 	flag.StringVar(&o.stackae, "stackae", "bin/stackae", "the stackae binary (make build)")
 	flag.StringVar(&o.md, "md", "", "write the results as Markdown to this file")
 	flag.BoolVar(&o.noS3, "no-s3", false, "skip the encode run on the S3 test server")
+	flag.BoolVar(&o.encodeOnly, "encode-only", false, "only the encode runs (no training steps, no PyTorch)")
 	flag.Parse()
 	if err := o.run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "stackae-bench:", err)

@@ -54,9 +54,11 @@ func measure(ctx context.Context, env []string, wantJSON bool, name string, args
 	return r, nil
 }
 
+// tail shortens s to its first and last n/2 bytes (a panic's cause is at
+// the start, an error at the end).
 func tail(s string, n int) string {
 	if len(s) > n {
-		return "..." + s[len(s)-n:]
+		return s[:n/2] + "\n...\n" + s[len(s)-n/2:]
 	}
 	return s
 }

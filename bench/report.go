@@ -61,6 +61,15 @@ func (m *measurements) rows() []row {
 	return rows
 }
 
+// encodeTable prints the encode runs alone (-encode-only).
+func (m *measurements) encodeTable(w io.Writer) {
+	for _, r := range []encodeRun{m.enc.small, m.enc.large, m.enc.s3} {
+		if r.rows > 0 {
+			fmt.Fprintf(w, "encode %d rows on %s: %.0f images/s, peak RSS %s, %.1f s\n", r.rows, r.where, r.rate(), gb(r.res.PeakRSS), r.res.Wall.Seconds())
+		}
+	}
+}
+
 func (m *measurements) table(w io.Writer) {
 	fmt.Fprintln(w, "| metric | stackae | PyTorch | ratio | target | |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|")

@@ -11,7 +11,19 @@ import (
 // progress reports a long job's advance: a bar on a terminal, otherwise a
 // structured log line every few seconds. The returned finish func ends it.
 // unit names what is counted ("images", "batches", "rows").
+//
+// The first update also settles the process's memory limit (see
+// settleMemoryLimit): by then the job's model and buffers exist.
 func (e *env) progress(what, unit string) (update func(done, total int), finish func()) {
+	settle := settleMemoryLimit(e.log)
+	report, end := e.reporter(what, unit)
+	return func(done, total int) {
+		settle()
+		report(done, total)
+	}, end
+}
+
+func (e *env) reporter(what, unit string) (update func(done, total int), finish func()) {
 	if e.tty {
 		return e.barProgress(what, unit)
 	}
