@@ -149,28 +149,76 @@ func (j *job) encodePart(ctx context.Context, p Part) ([]dataset.Shard, error) {
 	return w.Finish()
 }
 
-func (j *job) stream(ctx context.Context, enc *model.Net, w *dataset.Writer, rowLo, rowHi int64) error {
-	m := j.data.Manifest
+// encItem is a batch in flight: its rows and their NCHW inputs or, once
+// encoded, their HWC codes.
+type encItem struct {
+	b *dataset.Batch
+	x []float32
+}
+
+// encodeAll runs the encoder over inputs until they end or ctx is done.
+func (j *job) encodeAll(ctx context.Context, cancel context.CancelCauseFunc, enc *model.Net, inputs <-chan encItem, outputs chan<- encItem) {
 	code := j.tmpl.Shape
-	done := 0
-	for b, err := range j.data.Scan(ctx, dataset.ScanOptions{RowLo: rowLo, RowHi: rowHi, BatchSize: j.cfg.Batch}) {
+	for it := range inputs {
+		if ctx.Err() != nil {
+			return
+		}
+		z, err := enc.Run(it.x)
 		if err != nil {
-			return err
+			cancel(err)
+			return
 		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		z, err := enc.Run(model.ToNCHW(b.Float32(m.Scale, m.Offset), b.Len(), m.Shape[0], m.Shape[1], m.Shape[2]))
-		if err != nil {
-			return err
-		}
-		out := &dataset.Batch{Shape: code, IDs: b.IDs, Labels: b.Labels, Splits: b.Splits, F32: model.ToHWC(z, b.Len(), code[0], code[1], code[2])}
-		if err := w.Write(out); err != nil {
-			return err
-		}
-		if done += b.Len(); j.opts.Progress != nil {
-			j.opts.Progress(done, int(rowHi-rowLo))
+		select {
+		case outputs <- encItem{it.b, model.ToHWC(z, it.b.Len(), code[0], code[1], code[2])}:
+		case <-ctx.Done():
+			return
 		}
 	}
-	return nil
+}
+
+// stream encodes rows [rowLo, rowHi) as a pipeline of three goroutines:
+// read and convert the next batch, encode this one, compress and write the
+// previous one. Order is kept (each stage is sequential), so the output is
+// the same as a serial loop's.
+func (j *job) stream(ctx context.Context, enc *model.Net, w *dataset.Writer, rowLo, rowHi int64) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	inputs, outputs := make(chan encItem, 2), make(chan encItem, 2)
+	m, code := j.data.Manifest, j.tmpl.Shape
+	go func() {
+		defer close(inputs)
+		for b, err := range j.data.Scan(ctx, dataset.ScanOptions{RowLo: rowLo, RowHi: rowHi, BatchSize: j.cfg.Batch}) {
+			if err != nil {
+				cancel(err)
+				return
+			}
+			x := model.ToNCHW(b.Float32(m.Scale, m.Offset), b.Len(), m.Shape[0], m.Shape[1], m.Shape[2])
+			select {
+			case inputs <- encItem{b, x}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		done := 0
+		for it := range outputs {
+			out := &dataset.Batch{Shape: code, IDs: it.b.IDs, Labels: it.b.Labels, Splits: it.b.Splits, F32: it.x}
+			if err := w.Write(out); err != nil {
+				cancel(err)
+				return
+			}
+			if done += it.b.Len(); j.opts.Progress != nil {
+				j.opts.Progress(done, int(rowHi-rowLo))
+			}
+		}
+	}()
+	j.encodeAll(ctx, cancel, enc, inputs, outputs)
+	close(outputs)
+	<-written
+	for range inputs { // let the reader finish after a failure
+	}
+	return context.Cause(ctx)
 }
