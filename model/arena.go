@@ -59,16 +59,19 @@ func (a *arena) reset() {
 }
 
 // into is an op's output: the tape machine's preallocated register value
-// when it is a dense tensor of dt and shape that no input overlaps (the
-// tape reuses registers of dead values), else a tensor from the arena.
-func (a *arena) into(prealloc G.Value, dt tensor.Dtype, shape tensor.Shape, inputs []*tensor.Dense) *tensor.Dense {
+// when it is a dense tensor of dt and shape that no input partly overlaps
+// (the tape reuses registers of dead values), else a tensor from the arena.
+// Elementwise ops (inPlace) may write over an input identical to prealloc:
+// element i of the output depends only on element i of the inputs.
+func (a *arena) into(prealloc G.Value, dt tensor.Dtype, shape tensor.Shape, inputs []*tensor.Dense, inPlace bool) *tensor.Dense {
 	p, ok := prealloc.(*tensor.Dense)
 	if !ok || p.Dtype() != dt || !p.Shape().Eq(shape) || p.IsView() || !p.IsNativelyAccessible() {
 		return a.get(dt, shape)
 	}
 	lo, hi := p.Uintptr(), p.Uintptr()+p.MemSize()
 	for _, in := range inputs {
-		if in.Uintptr() < hi && lo < in.Uintptr()+in.MemSize() {
+		same := in.Uintptr() == lo && in.MemSize() == p.MemSize() && !in.IsView()
+		if in.Uintptr() < hi && lo < in.Uintptr()+in.MemSize() && !(inPlace && same) {
 			return a.get(dt, shape)
 		}
 	}

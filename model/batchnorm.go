@@ -84,7 +84,9 @@ func (op bnOp) do(prealloc G.Value, vals []G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := op.mem.into(prealloc, ts[0].Dtype(), shape, ts)
+	// Every kind reads a channel fully before writing it, or writes per-channel
+	// sums: in place is safe.
+	out := op.mem.into(prealloc, ts[0].Dtype(), shape, ts, true)
 	s := ts[0].Shape()
 	g := bnGeom{n: s[0], c: s[1], hw: s[2] * s[3]}
 	switch ts[0].Dtype() {

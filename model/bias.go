@@ -63,7 +63,7 @@ func (op biasOp) do(prealloc G.Value, vals []G.Value) (G.Value, error) {
 	}
 	s := ts[0].Shape()
 	g := bnGeom{n: s[0], c: s[1], hw: s[2] * s[3]}
-	out := op.mem.into(prealloc, ts[0].Dtype(), shape, ts)
+	out := op.mem.into(prealloc, ts[0].Dtype(), shape, ts, true)
 	switch ts[0].Dtype() {
 	case tensor.Float32:
 		biasRun(op.grad, g, data[float32](ts), out.Data().([]float32))

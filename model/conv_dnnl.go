@@ -82,7 +82,7 @@ func (op convOp) do(prealloc G.Value, vals []G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := op.mem.into(prealloc, tensor.Float32, outShape, ts)
+	out := op.mem.into(prealloc, tensor.Float32, outShape, ts, false)
 	A, B, O := a.Data().([]float32), b.Data().([]float32), out.Data().([]float32)
 	switch op.kind {
 	case convFwd:

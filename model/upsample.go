@@ -72,7 +72,7 @@ func (op scale2xOp) do(prealloc G.Value, vals []G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := op.mem.into(prealloc, in.Dtype(), outShape, ts)
+	out := op.mem.into(prealloc, in.Dtype(), outShape, ts, false)
 	s := in.Shape()
 	switch d := in.Data().(type) {
 	case []float32:
