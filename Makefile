@@ -12,6 +12,7 @@ EMOJI_TGZ := $(CURDIR)/.cache/emoji-datasource-google-$(EMOJI_VERSION).tgz
 EMOJI_TWITTER_TGZ := $(CURDIR)/.cache/emoji-datasource-twitter-$(EMOJI_VERSION).tgz
 DUCKDB_VERSION := 1.5.6-r.1
 DNNL_HEADER := /usr/include/oneapi/dnnl/dnnl.h
+TORCH := /usr/lib/python3/dist-packages/torch/__init__.py
 # The fast path: convolutions on oneDNN (Debian libdnnl-dev) through cgo.
 # `make build TAGS=` builds the pure-Go binary (gorgonia's own ops).
 TAGS ?= dnnl
@@ -37,6 +38,11 @@ $(DUCKDB):
 $(FASHION_MNIST):
 	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq dataset-fashion-mnist
+
+# Debian's PyTorch (run with /usr/bin/python3): the reference in make bench.
+$(TORCH):
+	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq python3-torch
 
 $(DNNL_HEADER):
 	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -81,7 +87,9 @@ lint:
 	$(GO) vet -tags dnnl ./...
 
 ## bench: run the benchmarks and write docs/BENCHMARKS.md
-bench:
+## bench: stackae against PyTorch side by side, then micro-benchmarks -> docs/BENCHMARKS.md
+bench: build $(TORCH) $(VERSITYGW)
+	$(GO) build -tags dnnl -o bin/stackae-bench ./bench
 	scripts/bench.sh
 
 clean:

@@ -46,12 +46,16 @@ func (m *measurements) rows() []row {
 			fmt.Sprintf("vs peak %.0f", m.peakGFLOPs), ""},
 		{"encoder forward only, batch 64 (images/s)", fmt.Sprintf("%.0f", gf), fmt.Sprintf("%.0f", pf), gf / pf, "", ""},
 	}
-	for _, r := range []encodeRun{e.small, e.large, e.s3} {
+	for i, r := range []encodeRun{e.small, e.large, e.s3} {
 		if r.rows == 0 {
 			continue
 		}
+		target, met := ">= 0.9 of forward", check(r.rate()/gf, 0.9, false)
+		if i == 0 {
+			target, met = "(process start-up included)", ""
+		}
 		rows = append(rows, row{fmt.Sprintf("encode end to end, %d rows, %s (images/s)", r.rows, r.where),
-			fmt.Sprintf("%.0f", r.rate()), "", r.rate() / gf, ">= 0.9 of forward", check(r.rate()/gf, 0.9, false)})
+			fmt.Sprintf("%.0f", r.rate()), "", r.rate() / gf, target, met})
 	}
 	if e.small.rows > 0 {
 		ratio := float64(e.large.res.PeakRSS) / float64(e.small.res.PeakRSS)
