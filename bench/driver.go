@@ -11,7 +11,7 @@ import (
 
 type options struct {
 	rounds, steps1, steps2, rows int
-	python, stackae, md          string
+	python, stackae, md, keep    string
 	noS3, encodeOnly             bool
 }
 

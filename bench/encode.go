@@ -34,11 +34,13 @@ type encodeResults struct {
 // times `stackae encode` over them as separate processes.
 func (o options) encodeBench(ctx context.Context) (encodeResults, error) {
 	var res encodeResults
-	dir, err := os.MkdirTemp("", "stackae-bench-")
+	dir, err := o.workDir()
 	if err != nil {
 		return res, err
 	}
-	defer os.RemoveAll(dir)
+	if o.keep == "" {
+		defer os.RemoveAll(dir)
+	}
 	cfg := storage.DefaultConfig()
 	small, large, mdl := filepath.Join(dir, "l0-small"), filepath.Join(dir, "l0-large"), filepath.Join(dir, "model")
 	if err := writePixels(ctx, small, cfg, o.rows); err != nil {
@@ -119,4 +121,15 @@ func writePixels(ctx context.Context, url string, cfg storage.Config, n int) err
 	}
 	_, err = w.Commit()
 	return err
+}
+
+// workDir is -keep (created fresh) or a temporary directory.
+func (o options) workDir() (string, error) {
+	if o.keep == "" {
+		return os.MkdirTemp("", "stackae-bench-")
+	}
+	if err := os.RemoveAll(o.keep); err != nil {
+		return "", err
+	}
+	return o.keep, os.MkdirAll(o.keep, 0o755)
 }

@@ -15,10 +15,11 @@ import (
 
 // shardReader reads one shard row group at a time over ranged reads.
 type shardReader struct {
-	key string
-	pf  *file.Reader
-	fr  *pqarrow.FileReader
-	m   *Manifest
+	key     string
+	pf      *file.Reader
+	fr      *pqarrow.FileReader
+	m       *Manifest
+	scratch featureScratch
 }
 
 func openShard(ctx context.Context, b *storage.Bucket, key string, m *Manifest, mem memory.Allocator) (*shardReader, error) {
@@ -60,14 +61,16 @@ func (r *shardReader) numRowGroups() int { return r.pf.NumRowGroups() }
 
 func (r *shardReader) close() { _ = r.pf.Close() }
 
-// readRowGroup decodes row group rg into a Batch (copied out of Arrow memory).
+// readRowGroup decodes row group rg into a Batch (copied out of Arrow
+// memory): id, label and split through pqarrow, features by readFeatures.
 func (r *shardReader) readRowGroup(ctx context.Context, rg int) (*Batch, error) {
-	rr, err := r.fr.GetRecordReader(ctx, nil, []int{rg})
+	rows := r.pf.MetaData().RowGroup(rg).NumRows()
+	rr, err := r.fr.GetRecordReader(ctx, []int{0, 1, 2}, []int{rg})
 	if err != nil {
 		return nil, err
 	}
 	defer rr.Release()
-	out := NewBatch(r.m.Shape, r.m.DType, int(r.pf.MetaData().RowGroup(rg).NumRows()))
+	out := NewBatch(r.m.Shape, r.m.DType, int(rows))
 	for rr.Next() {
 		if err := appendRecord(out, rr.RecordBatch()); err != nil {
 			return nil, err
@@ -76,19 +79,24 @@ func (r *shardReader) readRowGroup(ctx context.Context, rg int) (*Batch, error) 
 	if err := rr.Err(); err != nil {
 		return nil, err
 	}
+	if int64(out.Len()) != rows {
+		return nil, fmt.Errorf("row group %d: %d rows, the footer says %d", rg, out.Len(), rows)
+	}
+	if err := r.readFeatures(rg, rows, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
+// appendRecord appends the id, label and split columns of rec to out.
 func appendRecord(out *Batch, rec arrow.RecordBatch) error {
 	ids, ok1 := rec.Column(0).(*array.String)
 	labels, ok2 := rec.Column(1).(*array.Int32)
 	splits, ok3 := rec.Column(2).(*array.String)
-	feats, ok4 := rec.Column(3).(*array.FixedSizeList)
-	if !ok1 || !ok2 || !ok3 || !ok4 {
+	if !ok1 || !ok2 || !ok3 {
 		return fmt.Errorf("unexpected column types %s", rec.Schema())
 	}
-	n := int(rec.NumRows())
-	for i := range n {
+	for i := range int(rec.NumRows()) {
 		out.IDs = append(out.IDs, ids.Value(i))
 		out.Splits = append(out.Splits, splits.Value(i))
 		if labels.IsNull(i) {
@@ -96,19 +104,6 @@ func appendRecord(out *Batch, rec arrow.RecordBatch) error {
 		} else {
 			out.Labels = append(out.Labels, labels.Value(i))
 		}
-	}
-	if n == 0 {
-		return nil
-	}
-	start, _ := feats.ValueOffsets(0)
-	_, end := feats.ValueOffsets(n - 1)
-	switch v := feats.ListValues().(type) {
-	case *array.Uint8:
-		out.U8 = append(out.U8, v.Uint8Values()[start:end]...)
-	case *array.Float32:
-		out.F32 = append(out.F32, v.Float32Values()[start:end]...)
-	default:
-		return fmt.Errorf("features of type %s", v.DataType())
 	}
 	return nil
 }

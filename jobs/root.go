@@ -33,8 +33,10 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 // the process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
+	prof := addProfiling(root)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	prof.stop()
 	if err == nil || errors.Is(err, errPrinted) {
 		return ExitOK
 	}
