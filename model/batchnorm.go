@@ -229,9 +229,22 @@ func (op bnOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx, dgamma, dbeta}, err
 }
 
-func (op bnOp) ReturnsPtr() bool      { return false }
-func (op bnOp) CallsExtern() bool     { return false }
-func (op bnOp) OverwritesInput() int  { return -1 }
+// ReturnsPtr: see leakyOp.ReturnsPtr.
+func (op bnOp) ReturnsPtr() bool  { return op.OverwritesInput() >= 0 }
+func (op bnOp) CallsExtern() bool { return false }
+
+// OverwritesInput lets the tape hand a dead input's register to the op
+// (every kind is safe in place, see do): the gradient overwrites dy, the
+// inference op x. The training forward keeps x, which its gradient reads.
+func (op bnOp) OverwritesInput() int {
+	switch op.kind {
+	case bnGradX:
+		return 2
+	case bnInfer:
+		return 0
+	}
+	return -1
+}
 func (op bnOp) String() string        { return fmt.Sprintf("batchnorm%d{%p}", op.kind, op.stats) }
 func (op bnOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 

@@ -118,9 +118,15 @@ func (op biasOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) 
 	return G.Nodes{grad, db}, err
 }
 
-func (op biasOp) ReturnsPtr() bool      { return false }
-func (op biasOp) CallsExtern() bool     { return false }
-func (op biasOp) OverwritesInput() int  { return -1 }
+// ReturnsPtr: see leakyOp.ReturnsPtr.
+func (op biasOp) ReturnsPtr() bool  { return !op.grad }
+func (op biasOp) CallsExtern() bool { return false }
+func (op biasOp) OverwritesInput() int {
+	if op.grad {
+		return -1
+	}
+	return 0 // the convolution's output, unless the tape still needs it
+}
 func (op biasOp) String() string        { return fmt.Sprintf("bias{%v}", op.grad) }
 func (op biasOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 

@@ -10,9 +10,11 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// leakyOp is LeakyReLU in one pass (grad: the gradient op, (x, dy) -> dx).
-// gorgonia's LeakyRelu builds it from comparison masks and products, each
-// a full copy of the tensor.
+// leakyOp is LeakyReLU in one pass (grad: the gradient op, (y, dy) -> dx,
+// from its output y, which has x's sign for a positive slope). gorgonia's
+// LeakyRelu builds it from comparison masks and products, each a full copy
+// of the tensor. The forward overwrites x and the gradient dy when the tape
+// finds them dead (OverwritesInput): x is not kept for the backward pass.
 type leakyOp struct {
 	slope float64
 	grad  bool
@@ -143,18 +145,26 @@ func (op leakyOp) DiffWRT(n int) []bool {
 	return out
 }
 
-// SymDiff: dx = dy where x > 0, slope*dy elsewhere.
+// SymDiff: dx = dy where y > 0, slope*dy elsewhere (y > 0 exactly where
+// x > 0, but for positive denormals that round to a zero y).
 func (op leakyOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if op.grad {
 		return nil, fmt.Errorf("%s is not differentiable", op)
 	}
-	dx, err := G.ApplyOp(leakyOp{slope: op.slope, grad: true, mem: op.mem}, inputs[0], grad)
+	dx, err := G.ApplyOp(leakyOp{slope: op.slope, grad: true, mem: op.mem}, output, grad)
 	return G.Nodes{dx}, err
 }
 
-func (op leakyOp) ReturnsPtr() bool      { return false }
-func (op leakyOp) CallsExtern() bool     { return false }
-func (op leakyOp) OverwritesInput() int  { return -1 }
+// ReturnsPtr marks the op as one that may return an input's tensor: only
+// then does gorgonia's register allocator honour OverwritesInput.
+func (op leakyOp) ReturnsPtr() bool  { return true }
+func (op leakyOp) CallsExtern() bool { return false }
+func (op leakyOp) OverwritesInput() int {
+	if op.grad {
+		return 1 // dy
+	}
+	return 0
+}
 func (op leakyOp) String() string        { return fmt.Sprintf("leaky{%g %v}", op.slope, op.grad) }
 func (op leakyOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 
