@@ -20,13 +20,18 @@ const CheckpointFormat = "stackae.checkpoint/1"
 // Meta is everything needed to rebuild and resume a level, stored as JSON
 // in the safetensors header's __metadata__["stackae"].
 type Meta struct {
-	Format  string `json:"format"`
-	Kind    string `json:"kind"` // "autoencoder"
-	Version string `json:"stackae_version"`
-	Level   int    `json:"level"`
-	Arch    Arch   `json:"arch"`
-	Hyper   Hyper  `json:"hyper"`
-	Seed    uint64 `json:"seed"`
+	Format string `json:"format"`
+	Kind   string `json:"kind"` // "autoencoder", or a downstream kind
+	// Downstream is the architecture of a downstream model (nil for a level).
+	Downstream *Downstream `json:"downstream,omitempty"`
+	Version    string      `json:"stackae_version"`
+	Level      int         `json:"level"`
+	Arch       Arch        `json:"arch"`
+	Hyper      Hyper       `json:"hyper"`
+	Seed       uint64      `json:"seed"`
+	// State is a downstream model's training state beyond weights and
+	// optimiser (BEGAN: "k_t").
+	State map[string]float64 `json:"state,omitempty"`
 	// Training state.
 	Epoch    int  `json:"epoch"`    // epochs completed
 	Step     int  `json:"step"`     // batches trained

@@ -23,7 +23,10 @@ type builder struct {
 	learn []string  // trainable params used, in order
 	stats []bnStats // training: batch statistics to fold into running ones
 	mem   *arena    // outputs of the custom ops, reused run after run
-	err   error
+	// prefix is prepended to every parameter name (the generator's and the
+	// discriminator's layers of a GAN are distinct parameters).
+	prefix string
+	err    error
 }
 
 // bnStats links a training graph's batch norm to its running statistics:
@@ -57,6 +60,7 @@ func (b *builder) param(name string, shape tensor.Shape, init initKind, trainabl
 	if b.err != nil {
 		return nil
 	}
+	name = b.prefix + name
 	if n, ok := b.nodes[name]; ok {
 		return n
 	}
@@ -137,7 +141,7 @@ func (b *builder) batchNorm(name string, x *G.Node) *G.Node {
 	}
 	if b.train {
 		st := bnStats{buf: &bnStatsBuf{mean: make([]float64, s[1]), variance: make([]float64, s[1]), dots: make([][2]float64, s[1])},
-			runMean: name + ".running_mean", runVar: name + ".running_var", count: s[0] * s[2] * s[3]}
+			runMean: b.prefix + name + ".running_mean", runVar: b.prefix + name + ".running_var", count: s[0] * s[2] * s[3]}
 		b.stats = append(b.stats, st)
 		y, err := G.ApplyOp(bnOp{kind: bnForward, eps: bnEpsilon, stats: st.buf, mem: b.mem}, x, gamma, beta)
 		return b.op(y, err)

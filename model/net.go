@@ -22,18 +22,20 @@ type Net struct {
 // NewEncoder builds E for batches of up to batch inputs.
 func NewEncoder(arch Arch, p *Params, batch int) (*Net, error) {
 	in := arch.InShape
-	return newNet(p, batch, [3]int{in[2], in[0], in[1]}, func(b *builder, x *G.Node) *G.Node { return arch.encode(b, x) })
+	return newNet(p, batch, []int{in[2], in[0], in[1]}, func(b *builder, x *G.Node) *G.Node { return arch.encode(b, x) })
 }
 
 // NewDecoder builds D for batches of up to batch encodings.
 func NewDecoder(arch Arch, p *Params, batch int) (*Net, error) {
 	c := arch.CodeShape()
-	return newNet(p, batch, [3]int{c[2], c[0], c[1]}, func(b *builder, z *G.Node) *G.Node { return arch.decode(b, z) })
+	return newNet(p, batch, []int{c[2], c[0], c[1]}, func(b *builder, z *G.Node) *G.Node { return arch.decode(b, z) })
 }
 
-func newNet(p *Params, batch int, chw [3]int, build func(*builder, *G.Node) *G.Node) (*Net, error) {
+// newNet builds an inference graph whose input is batch rows of shape in.
+func newNet(p *Params, batch int, in []int, build func(*builder, *G.Node) *G.Node) (*Net, error) {
 	b := newBuilder(p, false)
-	x := G.NewTensor(b.g, p.dt, 4, G.WithShape(batch, chw[0], chw[1], chw[2]), G.WithName("in"))
+	shape := append([]int{batch}, in...)
+	x := G.NewTensor(b.g, p.dt, len(shape), G.WithShape(shape...), G.WithName("in"))
 	out := build(b, x)
 	if b.err != nil {
 		return nil, fmt.Errorf("build inference graph: %w", b.err)
@@ -41,7 +43,7 @@ func newNet(p *Params, batch int, chw [3]int, build func(*builder, *G.Node) *G.N
 	outV := new(G.Value)
 	G.Read(out, outV)
 	return &Net{vm: G.NewTapeMachine(b.g), in: x, out: out, outV: outV, mem: b.mem, batch: batch,
-		inSize: chw[0] * chw[1] * chw[2], outSize: out.Shape().TotalSize() / batch}, nil
+		inSize: x.Shape().TotalSize() / batch, outSize: out.Shape().TotalSize() / batch}, nil
 }
 
 // Run maps n <= batch NCHW inputs to n NCHW outputs; short batches are

@@ -131,10 +131,14 @@ func (t *Trainer) reset() {
 }
 
 // foldBatchStats moves each batch norm's running statistics toward the
-// batch's (unbiased variance), as PyTorch does.
-func (t *Trainer) foldBatchStats() {
-	for _, s := range t.b.stats {
-		rm, rv := t.Params.Tensor(s.runMean), t.Params.Tensor(s.runVar)
+// batch's.
+func (t *Trainer) foldBatchStats() { foldStats(t.Params, t.b.stats) }
+
+// foldStats moves running statistics toward the batch's (unbiased
+// variance), as PyTorch does.
+func foldStats(p *Params, stats []bnStats) {
+	for _, s := range stats {
+		rm, rv := p.Tensor(s.runMean), p.Tensor(s.runVar)
 		unbias := float64(s.count) / float64(max(s.count-1, 1))
 		for i := range rm.Shape().TotalSize() {
 			setAt(rm, i, (1-bnMomentum)*at(rm, i)+bnMomentum*s.buf.mean[i])
