@@ -44,6 +44,9 @@ type Meta struct {
 	// deterministic numbers: wall-clock timings live in metrics.json.
 	History []EpochMetrics `json:"history"`
 	Curve   []StepLoss     `json:"curve"`
+	// Curves are a downstream model's sampled step numbers by name
+	// (Task.Step's Losses: "m_global", "k", "rec", ...).
+	Curves map[string][]StepLoss `json:"curves,omitempty"`
 	// The epoch in progress: loss sum and batch count so far.
 	EpochLossSum float64 `json:"epoch_loss_sum"`
 	EpochBatches int     `json:"epoch_batches"`
@@ -63,6 +66,9 @@ type EpochMetrics struct {
 	// ValLoss is the validation MSE in the input's value space; negative
 	// when the dataset has no validation rows.
 	ValLoss float64 `json:"val_loss"`
+	// Extra are a downstream model's other epoch numbers ("val_accuracy",
+	// "m_global", ...).
+	Extra map[string]float64 `json:"extra,omitempty"`
 }
 
 // Checkpoint is a level's state: metadata, parameters and optimiser moments.

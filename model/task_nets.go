@@ -49,7 +49,12 @@ func (t *Task) Checkpoint(meta Meta) *Checkpoint {
 	d := t.Down
 	meta.Kind, meta.Downstream, meta.Hyper, meta.Step, meta.Seed = d.Kind, &d, t.Hyper, t.Adam.Step, t.Seed
 	if d.Kind == KindBEGAN {
-		meta.State = map[string]float64{"k_t": t.K}
+		st := map[string]float64{}
+		for k, v := range meta.State {
+			st[k] = v
+		}
+		st["k_t"] = t.K
+		meta.State = st
 	}
 	return &Checkpoint{Meta: meta, Params: t.Params, Adam: t.Adam}
 }

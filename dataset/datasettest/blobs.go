@@ -15,14 +15,24 @@ import (
 // the validation split, labels alternating 0/1) to a new mem:// dataset.
 func Blobs(t testing.TB, n, h, w, c int) *dataset.Dataset {
 	t.Helper()
+	return write(t, n, dataset.Shape{h, w, c}, []string{"even", "odd"}, func(i int) int32 { return int32(i % 2) })
+}
+
+// Unlabelled is Blobs without classes or labels.
+func Unlabelled(t testing.TB, n, h, w, c int) *dataset.Dataset {
+	t.Helper()
+	return write(t, n, dataset.Shape{h, w, c}, nil, func(int) int32 { return dataset.NoLabel })
+}
+
+func write(t testing.TB, n int, shape dataset.Shape, classes []string, label func(int) int32) *dataset.Dataset {
 	ctx := context.Background()
 	b, err := storage.Open(ctx, "mem://", storage.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	shape := dataset.Shape{h, w, c}
+	h, w, c := shape[0], shape[1], shape[2]
 	wr, err := dataset.Create(ctx, b, dataset.Manifest{Name: "blobs", Shape: shape, DType: dataset.Uint8, Scale: 2.0 / 255, Offset: -1,
-		Classes: []string{"even", "odd"}, Lineage: dataset.Lineage{ConfigHash: fmt.Sprintf("blobs-%d-%v", n, shape)}},
+		Classes: classes, Lineage: dataset.Lineage{ConfigHash: fmt.Sprintf("blobs-%d-%v-%d", n, shape, len(classes))}},
 		dataset.WriteOptions{RowGroupBytes: int64(shape.Size() * 8)})
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +53,7 @@ func Blobs(t testing.TB, n, h, w, c int) *dataset.Dataset {
 		if i%4 == 3 {
 			split = dataset.Validation
 		}
-		batch.Append(fmt.Sprintf("b%03d", i), int32(i%2), split, px)
+		batch.Append(fmt.Sprintf("b%03d", i), label(i), split, px)
 	}
 	if err := wr.Write(batch); err != nil {
 		t.Fatal(err)

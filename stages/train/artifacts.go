@@ -4,21 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"image/color"
 	"image/png"
 
-	"github.com/stackae/stackae/dataset"
 	"github.com/stackae/stackae/model"
 	"github.com/stackae/stackae/stages/plot"
-	"github.com/stackae/stackae/storage"
 )
 
 func (r *run) checkpoint() *model.Checkpoint { return r.tr.Checkpoint(r.meta) }
 
 func (r *run) saveProgress(ctx context.Context) error {
-	raw, err := encodeCheckpoint(r.checkpoint())
+	raw, err := EncodeCheckpoint(r.checkpoint())
 	if err != nil {
 		return err
 	}
@@ -30,14 +27,7 @@ func (r *run) saveProgress(ctx context.Context) error {
 func (r *run) commit(ctx context.Context) (*model.Meta, error) {
 	r.meta.Complete = true
 	c := r.checkpoint()
-	raw, err := encodeCheckpoint(c)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.out.WriteIfAbsent(ctx, CheckpointKey, raw); err != nil {
-		if errors.Is(err, storage.ErrExists) {
-			return nil, fmt.Errorf("model %s: committed by another run meanwhile: %w", r.out.URL(), dataset.ErrConflict)
-		}
+	if err := CommitCheckpoint(ctx, r.out, c); err != nil {
 		return nil, err
 	}
 	if err := r.writeReports(ctx); err != nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/stackae/stackae/dataset"
 	"github.com/stackae/stackae/model"
 	"github.com/stackae/stackae/storage"
 )
@@ -29,10 +30,11 @@ type Model struct {
 
 // LoadModel reads the trained level at b (its checkpoint.safetensors).
 func LoadModel(ctx context.Context, b *storage.Bucket) (*Model, error) {
-	return loadKey(ctx, b, CheckpointKey)
+	return LoadKey(ctx, b, CheckpointKey)
 }
 
-func loadKey(ctx context.Context, b *storage.Bucket, key string) (*Model, error) {
+// LoadKey reads and decodes the checkpoint at key under b.
+func LoadKey(ctx context.Context, b *storage.Bucket, key string) (*Model, error) {
 	raw, err := b.ReadAll(ctx, key)
 	if errors.Is(err, storage.ErrNotFound) && key == CheckpointKey {
 		return nil, fmt.Errorf("no trained model at %s (no %s; has `stackae train` finished?): %w", b.URL(), key, err)
@@ -48,10 +50,27 @@ func loadKey(ctx context.Context, b *storage.Bucket, key string) (*Model, error)
 	return &Model{Checkpoint: c, URL: b.URL(), SHA256: hex.EncodeToString(sum[:])}, nil
 }
 
-func encodeCheckpoint(c *model.Checkpoint) ([]byte, error) {
+// EncodeCheckpoint is c's safetensors bytes.
+func EncodeCheckpoint(c *model.Checkpoint) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := c.Encode(&buf); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// CommitCheckpoint writes c as the committed model at out, only if none is
+// there: a concurrent run that committed first makes this dataset.ErrConflict.
+func CommitCheckpoint(ctx context.Context, out *storage.Bucket, c *model.Checkpoint) error {
+	raw, err := EncodeCheckpoint(c)
+	if err != nil {
+		return err
+	}
+	if err := out.WriteIfAbsent(ctx, CheckpointKey, raw); err != nil {
+		if errors.Is(err, storage.ErrExists) {
+			return fmt.Errorf("model %s: committed by another run meanwhile: %w", out.URL(), dataset.ErrConflict)
+		}
+		return err
+	}
+	return nil
 }

@@ -42,7 +42,7 @@ func Run(ctx context.Context, cfg Config, data *dataset.Dataset, out *storage.Bu
 	}
 	meta := model.Meta{Version: opts.Version, Level: m.Level + 1, Seed: cfg.Seed,
 		Data: data.URL(), DataSHA256: data.ManifestSHA256, ConfigHash: configHash(cfg)}
-	if err := checkCommitted(ctx, out, meta, opts.Overwrite); err != nil {
+	if err := CheckCommitted(ctx, out, meta, opts.Overwrite); err != nil {
 		return nil, err
 	}
 	r, err := newRun(ctx, cfg, arch, data, out, meta, opts)
@@ -64,18 +64,23 @@ func configHash(cfg Config) string {
 	return hex.EncodeToString(s[:])
 }
 
-func sameLineage(a, b model.Meta) bool {
+// SameLineage reports whether two checkpoints were trained on the same
+// data with the same settings (what makes a committed model "this one").
+func SameLineage(a, b model.Meta) bool {
 	return a.ConfigHash == b.ConfigHash && a.DataSHA256 == b.DataSHA256 && a.Level == b.Level
 }
 
-func checkCommitted(ctx context.Context, out *storage.Bucket, meta model.Meta, overwrite bool) error {
-	fin, err := loadKey(ctx, out, CheckpointKey)
+// CheckCommitted looks at the model committed at out: none is fine; the
+// same lineage is dataset.ErrCommitted; another is dataset.ErrConflict
+// unless overwrite, which deletes it and any progress checkpoint.
+func CheckCommitted(ctx context.Context, out *storage.Bucket, meta model.Meta, overwrite bool) error {
+	fin, err := LoadKey(ctx, out, CheckpointKey)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return nil
 	case err != nil && !overwrite:
 		return err
-	case err == nil && sameLineage(fin.Meta, meta):
+	case err == nil && SameLineage(fin.Meta, meta):
 		return fmt.Errorf("model %s: %w (trained %d steps on %s)", out.URL(), dataset.ErrCommitted, fin.Meta.Step, fin.Meta.Data)
 	case !overwrite:
 		return fmt.Errorf("model %s: %w: it was trained on %s with config %.12s, this run would train on %s with %.12s; pass --overwrite to replace it",
@@ -92,9 +97,9 @@ func checkCommitted(ctx context.Context, out *storage.Bucket, meta model.Meta, o
 // resumeOrStart continues from a progress checkpoint of the same lineage,
 // or starts from freshly initialised weights.
 func resumeOrStart(ctx context.Context, out *storage.Bucket, arch model.Arch, cfg Config, meta model.Meta, log *slog.Logger) (*model.Trainer, model.Meta, error) {
-	prog, err := loadKey(ctx, out, ProgressKey)
+	prog, err := LoadKey(ctx, out, ProgressKey)
 	switch {
-	case err == nil && sameLineage(prog.Meta, meta) && prog.Meta.Arch == arch:
+	case err == nil && SameLineage(prog.Meta, meta) && prog.Meta.Arch == arch:
 		tr, err := model.ResumeTrainer(prog.Checkpoint)
 		if err != nil {
 			return nil, meta, fmt.Errorf("resume from %s: %w", out.KeyURL(ProgressKey), err)
