@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-viper/mapstructure/v2"
 
+	"github.com/stackae/stackae/stages/downstream"
 	"github.com/stackae/stackae/stages/encode"
 	"github.com/stackae/stackae/stages/evaluate"
 	"github.com/stackae/stackae/stages/ingest"
@@ -27,6 +28,8 @@ type Config struct {
 	Train   TrainJob       `mapstructure:"train" yaml:"train" json:"train"`
 	Encode  EncodeJob      `mapstructure:"encode" yaml:"encode" json:"encode"`
 	Eval    EvalJob        `mapstructure:"eval" yaml:"eval" json:"eval"`
+	// Downstream is `stackae downstream train`'s section.
+	Downstream DownstreamJob `mapstructure:"downstream" yaml:"downstream" json:"downstream"`
 	// Pipeline is what `stackae run` executes.
 	Pipeline PipelineConfig `mapstructure:"pipeline" yaml:"pipeline" json:"pipeline"`
 }
@@ -52,6 +55,18 @@ type EvalJob struct {
 	Stack []string `mapstructure:"stack" yaml:"stack" json:"stack"`
 	Data  string   `mapstructure:"data" yaml:"data" json:"data"`
 	Out   string   `mapstructure:"out" yaml:"out" json:"out"`
+}
+
+// DownstreamJob is a downstream model's config plus what the job reads and
+// writes.
+type DownstreamJob struct {
+	downstream.Config `mapstructure:",squash" yaml:",inline"`
+	// Data is any level's dataset; Model the output model URL; Stack the
+	// models that decode Data's encodings to pixels for the PNG reports,
+	// level 1 first (default: found through Data's lineage).
+	Data  string   `mapstructure:"data" yaml:"data" json:"data"`
+	Model string   `mapstructure:"model" yaml:"model" json:"model"`
+	Stack []string `mapstructure:"stack" yaml:"stack" json:"stack"`
 }
 
 // EncodeJob is the encode stage's config plus what the job reads and writes.
@@ -89,13 +104,14 @@ type LogConfig struct {
 // Default returns the defaults as a value.
 func Default() Config {
 	return Config{
-		Storage:  storage.DefaultConfig(),
-		Log:      LogConfig{Format: "auto", Level: "info"},
-		Ingest:   IngestJob{Config: ingest.DefaultConfig()},
-		Train:    TrainJob{Config: train.DefaultConfig()},
-		Encode:   EncodeJob{Config: encode.DefaultConfig()},
-		Eval:     EvalJob{Config: evaluate.DefaultConfig()},
-		Pipeline: PipelineConfig{EncodeTop: true},
+		Storage:    storage.DefaultConfig(),
+		Log:        LogConfig{Format: "auto", Level: "info"},
+		Ingest:     IngestJob{Config: ingest.DefaultConfig()},
+		Train:      TrainJob{Config: train.DefaultConfig()},
+		Encode:     EncodeJob{Config: encode.DefaultConfig()},
+		Eval:       EvalJob{Config: evaluate.DefaultConfig()},
+		Downstream: DownstreamJob{Config: downstream.DefaultConfig()},
+		Pipeline:   PipelineConfig{EncodeTop: true},
 	}
 }
 

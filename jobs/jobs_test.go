@@ -67,6 +67,9 @@ func TestIngestInspectPreview(t *testing.T) {
 	if err != nil || img.Bounds().Dx() != 3*68+2 {
 		t.Fatalf("preview PNG: %v, %v", err, img.Bounds())
 	}
+	// The pixel baseline of the downstream classifier.
+	run(t, "downstream", "train", "--kind", "classifier", "--data", out, "--model", filepath.Join(t.TempDir(), "clf"), "--batch", "4").
+		expect(t, ExitOK, "trained classifier", "on level 0", "accuracy")
 	run(t, "ingest", "--from", "idx:testdata/idx", "--to", out, "--validation", "0.5", "--overwrite").expect(t, ExitOK, "committed")
 }
 

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,6 +41,7 @@ func TestTrainEncodeChain(t *testing.T) {
 			run(t, "encode", "--data", l0, "--model", m1, "--to", l1, "--finalize", "--shards", "2").expect(t, ExitOK, "level 1, 6 rows", "4x4x2 float32")
 			run(t, "inspect", l1, "--verify").expect(t, ExitOK, "level 1", "verify    OK")
 			run(t, append([]string{"train", "--data", l1, "--model", m2, "--factor", "flatten"}, tiny...)...).expect(t, ExitOK, "trained level 2")
+			downstreamOnLevel1(t, name, l1, m1, m2, join)
 			// A level-1 model applied to the level-1 dataset: the chain does not fit.
 			run(t, "encode", "--data", l1, "--model", m1, "--to", join("bad")).expect(t, ExitFailure, "level chain mismatch")
 			run(t, "train", "--data", l0, "--model", join("m-bad"), "--factor", "16").expect(t, ExitFailure, "does not divide")
@@ -85,4 +87,36 @@ func TestRunPipelineOnS3(t *testing.T) {
 	if again.expect(t, ExitOK); strings.Count(again.stdout, "skipped") != 6 {
 		t.Fatalf("second run on S3 did work:\n%s", again.stdout)
 	}
+}
+
+// downstreamOnLevel1 trains the three downstream kinds on the level-1
+// encodings from a config file (kind overridden by flag), then samples the
+// VAE back to level-0 pixels through the stack found by lineage.
+func downstreamOnLevel1(t *testing.T, name, l1, m1, m2 string, join func(string) string) {
+	cfg := filepath.Join(t.TempDir(), "downstream.yaml")
+	yaml := "downstream:\n  width: 4\n  hidden: 8\n  latent: 2\n  batch: 2\n  epochs: 2\n  samples: 4\n  checkpoint_every: 1\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"classifier", "vae", "began"} {
+		want := []string{"trained " + kind, "on level 1", "no validation rows", "curves.png"}
+		if kind != "classifier" {
+			want = append(want, "samples.png")
+		}
+		run(t, "downstream", "train", "--config", cfg, "--kind", kind, "--data", l1, "--model", join(kind)).expect(t, ExitOK, want...)
+	}
+	run(t, "downstream", "train", "--config", cfg, "--kind", "began", "--data", l1, "--model", join("began")).expect(t, ExitOK, "nothing to do")
+	grid := filepath.Join(t.TempDir(), name+"-vae.png")
+	run(t, "sample", "--model", join("vae"), "--n", "4", "--out", grid).expect(t, ExitOK, "wrote 4 samples")
+	f, err := os.Open(grid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// 4 samples decoded to 8x8 pixels (zoomed to 64): a 2x2 grid with 2px gutters.
+	if img, err := png.Decode(f); err != nil || img.Bounds().Dx() != 2*66+2 || img.Bounds().Dy() != 2*66+2 {
+		t.Fatalf("sample PNG: %v %v", err, img)
+	}
+	run(t, "sample", "--model", join("vae"), "--stack", m1+","+m2, "--out", grid).expect(t, ExitFailure, "1-level stack")
+	run(t, "sample", "--model", join("classifier"), "--out", grid).expect(t, ExitFailure, "does not generate")
 }

@@ -3,13 +3,10 @@ package jobs
 import (
 	"fmt"
 	"image"
-	"image/png"
-	"os"
 
 	"github.com/spf13/cobra"
 	"github.com/stackae/stackae/dataset"
 	"github.com/stackae/stackae/stages/preview"
-	"github.com/stackae/stackae/stages/stack"
 )
 
 func newPreview() *cobra.Command {
@@ -50,19 +47,7 @@ func runPreview(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dirOf(outPath), ".preview-*.png")
-	if err != nil {
-		return fmt.Errorf("preview: %w", err)
-	}
-	defer os.Remove(f.Name())
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return fmt.Errorf("preview %s: %w", outPath, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("preview %s: %w", outPath, err)
-	}
-	if err := os.Rename(f.Name(), outPath); err != nil {
+	if err := writePNGFile(outPath, img); err != nil {
 		return fmt.Errorf("preview: %w", err)
 	}
 	fmt.Fprintf(e.out, "wrote %s (%d images of level-%d %s data, %dx%d px)\n", outPath, min(n, int(d.Manifest.Rows)), d.Manifest.Level, d.Manifest.Shape, img.Bounds().Dx(), img.Bounds().Dy())
@@ -73,24 +58,10 @@ func runPreview(cmd *cobra.Command, args []string) error {
 func decodedGrid(cmd *cobra.Command, e *env, d *dataset.Dataset, n int) (*image.RGBA, error) {
 	ctx := cmd.Context()
 	urls, _ := cmd.Flags().GetStringSlice("stack")
-	var s *stack.Stack
-	var err error
-	if len(urls) > 0 {
-		s, err = stack.Load(ctx, e.open, urls, 64)
-	} else {
-		s, err = stack.FromLineage(ctx, e.open, d, 64)
-	}
+	s, err := e.stackFor(ctx, urls, d)
 	if err != nil {
 		return nil, err
 	}
 	return preview.Decoded(ctx, d, s, preview.Options{N: n})
 }
 
-func dirOf(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if path[i] == '/' {
-			return path[:i+1]
-		}
-	}
-	return "."
-}
