@@ -64,4 +64,3 @@ func decodedGrid(cmd *cobra.Command, e *env, d *dataset.Dataset, n int) (*image.
 	}
 	return preview.Decoded(ctx, d, s, preview.Options{N: n})
 }
-

@@ -92,4 +92,3 @@ func (e *env) lineageStack(ctx context.Context, url string) (*stack.Stack, error
 	defer closeData()
 	return stack.FromLineage(ctx, e.open, data, downstream.SampleBatch)
 }
-
