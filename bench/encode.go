@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/stackae/stackae/dataset"
 	"github.com/stackae/stackae/storage"
@@ -55,7 +56,11 @@ func (o options) encodeBench(ctx context.Context) (encodeResults, error) {
 	}
 	run := func(env []string, where, data, to string, rows int) (encodeRun, error) {
 		fmt.Fprintf(os.Stderr, "encode: %d rows on %s\n", rows, where)
-		r, err := measure(ctx, env, false, o.stackae, "encode", "--data", data, "--model", mdl, "--to", to)
+		args := []string{"encode", "--data", data, "--model", mdl, "--to", to}
+		if o.keep != "" {
+			args = append(args, "--cpuprofile", filepath.Join(o.keep, fmt.Sprintf("encode-%s-%d.prof", strings.SplitN(where, ":", 2)[0], rows)))
+		}
+		r, err := measure(ctx, env, false, o.stackae, args...)
 		return encodeRun{where: where, rows: rows, res: r}, err
 	}
 	if res.small, err = run(nil, "file://", small, filepath.Join(dir, "out-small"), o.rows); err != nil {

@@ -35,7 +35,7 @@ func main() {
 	flag.StringVar(&o.md, "md", "", "write the results as Markdown to this file")
 	flag.BoolVar(&o.noS3, "no-s3", false, "skip the encode run on the S3 test server")
 	flag.BoolVar(&o.encodeOnly, "encode-only", false, "only the encode runs (no training steps, no PyTorch)")
-	flag.StringVar(&o.keep, "keep", "", "encode: build the datasets in this directory and keep them (for profiling `stackae encode --cpuprofile`)")
+	flag.StringVar(&o.keep, "keep", "", "encode: build the datasets in this directory, keep them, and write a CPU profile of each encode run there")
 	flag.Parse()
 	if err := o.run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "stackae-bench:", err)
