@@ -45,6 +45,18 @@ type PipelineConfig struct {
 	Levels []map[string]any `mapstructure:"levels" yaml:"levels" json:"levels"`
 	// EncodeTop also encodes the top level's dataset (for downstream jobs).
 	EncodeTop bool `mapstructure:"encode_top" yaml:"encode_top" json:"encode_top"`
+	// Downstream models, each after the level it reads: every entry
+	// overrides keys of the downstream section, plus "level" (the dataset
+	// it reads, 0 for pixels; default the top level) and "name" (its output
+	// <root>/downstream/<name>; default <kind>-level<k>).
+	Downstream []map[string]any `mapstructure:"downstream" yaml:"downstream" json:"downstream"`
+}
+
+// DownstreamStage is one pipeline.downstream entry, resolved.
+type DownstreamStage struct {
+	Name   string
+	Level  int
+	Config downstream.Config
 }
 
 // EvalJob is the eval stage's config plus what the job reads and writes.
@@ -137,6 +149,64 @@ func (c Config) LevelConfigs() ([]train.Config, error) {
 		return nil, fmt.Errorf("%w: pipeline.levels: empty (want one entry per stack level)", ErrInvalid)
 	}
 	return out, nil
+}
+
+// DownstreamStages resolves pipeline.downstream against the downstream
+// section and the number of levels, decoding each entry strictly.
+func (c Config) DownstreamStages(levels int) ([]DownstreamStage, error) {
+	var out []DownstreamStage
+	for i, entry := range c.Pipeline.Downstream {
+		st := DownstreamStage{Level: levels, Config: c.Downstream.Config}
+		rest := map[string]any{}
+		for k, v := range entry {
+			rest[k] = v
+		}
+		if err := takeInt(rest, "level", &st.Level); err != nil {
+			return nil, fmt.Errorf("%w: pipeline.downstream[%d]: %w", ErrInvalid, i, err)
+		}
+		if n, ok := rest["name"].(string); ok {
+			st.Name = n
+			delete(rest, "name")
+		}
+		dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{Result: &st.Config, ErrorUnused: true, WeaklyTypedInput: true})
+		if err != nil {
+			return nil, err
+		}
+		if err := dec.Decode(rest); err != nil {
+			return nil, fmt.Errorf("%w: pipeline.downstream[%d]: %w", ErrInvalid, i, err)
+		}
+		if err := st.Config.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: pipeline.downstream[%d]: %w", ErrInvalid, i, err)
+		}
+		if st.Level < 0 || st.Level > levels || (st.Level == levels && !c.Pipeline.EncodeTop && levels > 0) {
+			return nil, fmt.Errorf("%w: pipeline.downstream[%d].level %d: want 0..%d (the top level needs pipeline.encode_top)", ErrInvalid, i, st.Level, levels)
+		}
+		if st.Name == "" {
+			st.Name = fmt.Sprintf("%s-level%d", st.Config.Kind, st.Level)
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func takeInt(m map[string]any, key string, dst *int) error {
+	v, ok := m[key]
+	if !ok {
+		return nil
+	}
+	delete(m, key)
+	switch n := v.(type) {
+	case int:
+		*dst = n
+	case float64:
+		if n != float64(int(n)) {
+			return fmt.Errorf("%s: %v is not a whole number", key, v)
+		}
+		*dst = int(n)
+	default:
+		return fmt.Errorf("%s: %v is not a number", key, v)
+	}
+	return nil
 }
 
 // Validate checks the sections every job uses; job-specific sections are

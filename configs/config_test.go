@@ -135,3 +135,44 @@ func TestYAMLRedactsSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestDownstreamStages(t *testing.T) {
+	tests := []struct {
+		name    string
+		entries []map[string]any
+		top     bool
+		want    []DownstreamStage // Name, Level and Kind checked
+		err     string
+	}{
+		{"defaults: top level, named by kind", []map[string]any{{"kind": "vae"}}, true,
+			[]DownstreamStage{{Name: "vae-level2", Level: 2}}, ""},
+		{"pixels and a name", []map[string]any{{"kind": "classifier", "level": 0, "name": "baseline", "epochs": 3}}, false,
+			[]DownstreamStage{{Name: "baseline", Level: 0}}, ""},
+		{"misspelled key", []map[string]any{{"kind": "vae", "latnet": 8}}, true, nil, "latnet"},
+		{"level beyond the stack", []map[string]any{{"kind": "vae", "level": 3}}, true, nil, "pipeline.downstream[0].level 3"},
+		{"top level not encoded", []map[string]any{{"kind": "vae"}}, false, nil, "encode_top"},
+		{"fractional level", []map[string]any{{"kind": "vae", "level": 1.5}}, true, nil, "whole number"},
+		{"bad kind", []map[string]any{{"kind": "gan"}}, true, nil, "downstream.kind"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			c.Pipeline.Downstream, c.Pipeline.EncodeTop = tc.entries, tc.top
+			got, err := c.DownstreamStages(2)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.Is(err, ErrInvalid) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || len(got) != len(tc.want) {
+				t.Fatalf("%v %+v", err, got)
+			}
+			for i, w := range tc.want {
+				if got[i].Name != w.Name || got[i].Level != w.Level || got[i].Config.Kind != tc.entries[i]["kind"] {
+					t.Errorf("stage %d = %+v, want %+v", i, got[i], w)
+				}
+			}
+		})
+	}
+}

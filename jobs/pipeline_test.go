@@ -53,20 +53,22 @@ func TestTrainEncodeChain(t *testing.T) {
 func TestRunPipelineTwiceDoesNoWork(t *testing.T) {
 	root := t.TempDir()
 	r := run(t, "run", "--config", "testdata/pipeline.yaml", "--root", root)
-	r.expect(t, ExitOK, "ingest", "train level 1", "encode level 1", "train level 2", "encode level 2", "eval", "full-stack validation loss", "level 2: full-stack")
+	r.expect(t, ExitOK, "ingest", "classifier on level 0", "train level 1", "encode level 1", "vae on level 1", "train level 2", "encode level 2",
+		"began on level 2", "eval", "full-stack validation loss", "level 2: full-stack")
 	if strings.Contains(r.stdout, "skipped") {
 		t.Fatalf("first run skipped a stage:\n%s", r.stdout)
 	}
 	for _, p := range []string{"level0/_manifest.json", "level1/model/checkpoint.safetensors", "level1/data/_manifest.json",
-		"level2/model/loss.png", "level2/data/_manifest.json", "eval/eval.json", "eval/reconstructions.png"} {
+		"level2/model/loss.png", "level2/data/_manifest.json", "eval/eval.json", "eval/reconstructions.png",
+		"downstream/classifier-level0/checkpoint.safetensors", "downstream/vae-level1/samples.png", "downstream/began-top/curves.png"} {
 		if _, err := os.Stat(filepath.Join(root, p)); err != nil {
 			t.Errorf("missing %s: %v", p, err)
 		}
 	}
 	again := run(t, "run", "--config", "testdata/pipeline.yaml", "--root", root)
 	again.expect(t, ExitOK)
-	if n := strings.Count(again.stdout, "skipped (already committed)"); n != 6 {
-		t.Fatalf("second run skipped %d of 6 stages:\n%s", n, again.stdout)
+	if n := strings.Count(again.stdout, "skipped (already committed)"); n != 9 {
+		t.Fatalf("second run skipped %d of 9 stages:\n%s", n, again.stdout)
 	}
 	run(t, "inspect", filepath.Join(root, "level0")).expect(t, ExitOK, "dataset   tiny")
 	run(t, "run", "--config", "testdata/pipeline-typo.yaml", "--root", root).expect(t, ExitUsage, "pipeline.levels[0]", "learning_rate")
@@ -84,7 +86,10 @@ func TestRunPipelineOnS3(t *testing.T) {
 		t.Fatalf("checkpoint not in the bucket: %v", err)
 	}
 	again := run(t, "run", "--config", "testdata/pipeline.yaml", "--root", root)
-	if again.expect(t, ExitOK); strings.Count(again.stdout, "skipped") != 6 {
+	if _, err := os.Stat(filepath.Join(srv.DataDir, "pipeline", "experiments", "tiny", "downstream", "began-top", "samples.png")); err != nil {
+		t.Fatalf("BEGAN samples not in the bucket: %v", err)
+	}
+	if again.expect(t, ExitOK); strings.Count(again.stdout, "skipped") != 9 {
 		t.Fatalf("second run on S3 did work:\n%s", again.stdout)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/stackae/stackae/configs"
 	"github.com/stackae/stackae/dataset"
 	"github.com/stackae/stackae/pipeline"
 	"github.com/stackae/stackae/stages/encode"
@@ -54,7 +55,11 @@ func runPipeline(cmd *cobra.Command, _ []string) error {
 	if err := e.cfg.Ingest.Validate(); err != nil {
 		return usageError{err}
 	}
-	p := e.plan(levels)
+	ds, err := e.cfg.DownstreamStages(len(levels))
+	if err != nil {
+		return err
+	}
+	p := e.plan(levels, ds)
 	results, err := p.Run(cmd.Context())
 	printResults(e.out, results)
 	if err != nil {
@@ -77,7 +82,7 @@ func (l layout) data(k int) string {
 }
 func (l layout) model(k int) string { return l.at(fmt.Sprintf("level%d", k), "model") }
 
-func (e *env) plan(levels []train.Config) pipeline.Plan {
+func (e *env) plan(levels []train.Config, ds []configs.DownstreamStage) pipeline.Plan {
 	root := e.cfg.Pipeline.Root
 	if root == "" {
 		root = "./data/" + e.cfg.Pipeline.Name
@@ -91,6 +96,7 @@ func (e *env) plan(levels []train.Config) pipeline.Plan {
 		_, _, err := e.ingest(ctx, cfg, l.data(0), false)
 		return err
 	}}}
+	stages = append(stages, e.downstreamStages(l, ds, 0)...)
 	var models []string
 	for i, lc := range levels {
 		k := i + 1
@@ -106,6 +112,7 @@ func (e *env) plan(levels []train.Config) pipeline.Plan {
 					_, err := e.encode(ctx, e.cfg.Encode.Config, l.data(k-1), l.model(k), l.data(k), encode.Part{I: 0, N: 1}, 0, false)
 					return err
 				}})
+			stages = append(stages, e.downstreamStages(l, ds, k)...)
 		}
 	}
 	stages = append(stages, pipeline.Stage{Name: "eval", Output: l.at("eval"),
@@ -116,6 +123,23 @@ func (e *env) plan(levels []train.Config) pipeline.Plan {
 	return pipeline.Plan{Stages: stages, Done: isCommitted, Log: e.log}
 }
 
+// downstreamStages are the entries of ds that read level k's dataset.
+func (e *env) downstreamStages(l layout, ds []configs.DownstreamStage, k int) []pipeline.Stage {
+	var out []pipeline.Stage
+	for _, d := range ds {
+		if d.Level != k {
+			continue
+		}
+		job := configs.DownstreamJob{Config: d.Config, Data: l.data(k), Model: l.at("downstream", d.Name)}
+		out = append(out, pipeline.Stage{Name: fmt.Sprintf("%s on level %d", d.Config.Kind, k), Output: job.Model,
+			Run: func(ctx context.Context) error {
+				_, err := e.downstream(ctx, job, false)
+				return err
+			}})
+	}
+	return out
+}
+
 func isCommitted(err error) bool { return errors.Is(err, dataset.ErrCommitted) }
 
 func printResults(w io.Writer, results []pipeline.Result) {
@@ -124,7 +148,7 @@ func printResults(w io.Writer, results []pipeline.Result) {
 		if r.Skipped {
 			state = "skipped (already committed)"
 		}
-		fmt.Fprintf(w, "%-16s %-28s %s\n", r.Stage, state, r.Output)
+		fmt.Fprintf(w, "%-22s %-28s %s\n", r.Stage, state, r.Output)
 	}
 }
 
