@@ -13,7 +13,7 @@ import (
 func ExampleDataset_Scan() {
 	ctx := context.Background()
 	b, _ := storage.Open(ctx, "mem://", storage.DefaultConfig()) // or "./data/x", "s3://bucket/x"
-	writeExample(ctx, b)
+	writeExample(ctx, b, 0)
 
 	d, err := dataset.Open(ctx, b)
 	if err != nil {
@@ -36,10 +36,12 @@ func ExampleDataset_Scan() {
 	// batch of 2 rows, 8 values, labels [0 0]
 }
 
-func writeExample(ctx context.Context, b *storage.Bucket) {
+// writeExample commits 7 rows (row groups of rowGroupBytes raw bytes, 0:
+// the default).
+func writeExample(ctx context.Context, b *storage.Bucket, rowGroupBytes int64) {
 	shape := dataset.Shape{2, 2, 1}
 	w, _ := dataset.Create(ctx, b, dataset.Manifest{Name: "example", Level: 1, Shape: shape, DType: dataset.Float32,
-		Classes: []string{"cat", "dog"}, Lineage: dataset.Lineage{ConfigHash: "example"}}, dataset.WriteOptions{})
+		Classes: []string{"cat", "dog"}, Lineage: dataset.Lineage{ConfigHash: "example"}}, dataset.WriteOptions{RowGroupBytes: rowGroupBytes})
 	batch := &dataset.Batch{Shape: shape}
 	for i := range 7 {
 		split := dataset.Train
@@ -50,4 +52,27 @@ func writeExample(ctx context.Context, b *storage.Bucket) {
 	}
 	w.Write(batch)
 	w.Commit()
+}
+
+// Distributed readers each take part i of n: disjoint, contiguous runs of
+// row groups that together cover the dataset.
+func ExampleScanOptions_parts() {
+	ctx := context.Background()
+	b, _ := storage.Open(ctx, "mem://", storage.DefaultConfig())
+	writeExample(ctx, b, 32) // 2 rows of 4 float32 per row group
+	d, _ := dataset.Open(ctx, b)
+	for i := range 2 {
+		var ids []string
+		for batch, err := range d.Scan(ctx, dataset.ScanOptions{PartI: i, PartN: 2, BatchSize: 8}) {
+			if err != nil {
+				fmt.Println(err)
+				return
+			}
+			ids = append(ids, batch.IDs...)
+		}
+		fmt.Printf("part %d of 2: %v\n", i, ids)
+	}
+	// Output:
+	// part 0 of 2: [row-0 row-1 row-2 row-3]
+	// part 1 of 2: [row-4 row-5 row-6]
 }
