@@ -3,6 +3,7 @@ package downstream
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
@@ -24,8 +25,8 @@ type run struct {
 	meta     model.Meta
 	spe      int       // batches per epoch
 	total    int       // batches planned
-	seconds  []float64 // wall time per batch, per epoch trained by this process
-	epochs   []float64 // wall time per epoch (training batches only)
+	seconds  []float64 // wall time of a training step, per epoch trained by this process
+	epochs   []float64 // wall time per epoch: reading, decoding and training, no validation
 	epochSec float64
 }
 
@@ -64,6 +65,7 @@ func (r *run) epoch(ctx context.Context) error {
 	e := r.meta.Epoch
 	skip := r.task.Adam.Step - e*r.spe
 	i := 0
+	start := time.Now()
 	m := r.data.Manifest
 	for batch, err := range r.data.Scan(ctx, dataset.ScanOptions{Split: dataset.Train, Shuffle: true, Seed: r.cfg.Seed*1_000_003 + uint64(e), BatchSize: r.cfg.Batch}) {
 		if err != nil {
@@ -83,7 +85,7 @@ func (r *run) epoch(ctx context.Context) error {
 			return err
 		}
 	}
-	return r.endEpoch(ctx)
+	return r.endEpoch(ctx, time.Since(start).Seconds())
 }
 
 func (r *run) checkLabels(b *dataset.Batch) error {
@@ -117,6 +119,9 @@ func (r *run) step(ctx context.Context, x []float32, labels []int32) error {
 		r.meta.State[epochSum+k] += v
 	}
 	step := r.task.Adam.Step
+	if r.opts.Log.Enabled(ctx, slog.LevelDebug) { // BEGAN's M_global and k_t, every step
+		r.opts.Log.Debug("step", "kind", r.d.Kind, "step", step, "losses", l)
+	}
 	if step%max(1, r.total/200) == 0 || step == 1 {
 		r.sample(step, l)
 	}
@@ -145,7 +150,9 @@ func (r *run) sample(step int, l model.Losses) {
 	}
 }
 
-func (r *run) endEpoch(ctx context.Context) error {
+// endEpoch validates and reports; wall is the epoch's training time in
+// this process, data loading included.
+func (r *run) endEpoch(ctx context.Context, wall float64) error {
 	val, err := r.validate(ctx)
 	if err != nil {
 		return err
@@ -163,7 +170,7 @@ func (r *run) endEpoch(ctx context.Context) error {
 	r.meta.History = append(r.meta.History, em)
 	if r.meta.EpochBatches > 0 {
 		r.seconds = append(r.seconds, r.epochSec/n)
-		r.epochs = append(r.epochs, r.epochSec)
+		r.epochs = append(r.epochs, wall)
 	}
 	r.meta.Epoch++
 	r.meta.EpochLossSum, r.meta.EpochBatches, r.epochSec = 0, 0, 0

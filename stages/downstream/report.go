@@ -29,7 +29,8 @@ type Metrics struct {
 	RunID      string               `json:"run_id"`
 	Version    string               `json:"stackae_version"`
 	Epochs     []model.EpochMetrics `json:"epochs"`
-	// SecPerBatch and SecPerEpoch are wall times of training batches, per
+	// SecPerBatch is the wall time of a training step and SecPerEpoch that
+	// of an epoch's reading, decoding and training (no validation), per
 	// epoch trained by this process (a resumed run reports only its own).
 	SecPerBatch []float64 `json:"sec_per_batch"`
 	SecPerEpoch []float64 `json:"sec_per_epoch"`

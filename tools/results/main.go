@@ -30,6 +30,7 @@ func main() {
 	out := flag.String("out", "docs/RESULTS.md", "file to write")
 	budget := flag.String("budget", "", "the training budget, as stated in the report")
 	cmd := flag.String("command", "make experiments", "the command that produced the runs")
+	down := flag.String("downstream", "", "comma-separated pipeline roots whose downstream models to report")
 	flag.Parse()
 	var rows, pics []string
 	data := describeData(flag.Arg(0))
@@ -43,6 +44,14 @@ func main() {
 	}
 	doc := fmt.Sprintf(header, *cmd, time.Now().UTC().Format("2006-01-02"), machine(), data, *budget) +
 		strings.Join(rows, "\n") + "\n\n" + strings.Join(pics, "\n") + "\n" + footer
+	if *down != "" {
+		sec, err := downstreamSection(strings.Split(*down, ","), filepath.Dir(*out))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "results:", err)
+			os.Exit(1)
+		}
+		doc += sec
+	}
 	if err := os.WriteFile(*out, []byte(doc), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, "results:", err)
 		os.Exit(1)
