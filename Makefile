@@ -74,11 +74,12 @@ demo: demo-deps build
 	@echo "loss curves:     ./data/demo/level1/model/loss.png ./data/demo/level2/model/loss.png"
 	@echo "previews:        ./data/demo/level0.png ./data/demo/level1-decoded.png"
 
-## experiments: the seed's one/two/three-layer stacks on the emoji sets -> docs/RESULTS.md
+## experiments: the seed's one/two/three-layer stacks on the emoji sets, and the downstream
+## models (two-layer: classifiers, VAE, BEGAN; Fashion-MNIST: classifiers) -> docs/RESULTS.md
 EXPERIMENTS := one-layer two-layer three-layer
 experiments: demo-deps build
-	for c in $(EXPERIMENTS); do ./bin/stackae run --config configs/$$c.yaml || exit 1; done
-	$(GO) run ./tools/results -budget "$(BUDGET)" $(addprefix ./data/,$(EXPERIMENTS))
+	for c in $(EXPERIMENTS) fashion-mnist; do ./bin/stackae run --config configs/$$c.yaml || exit 1; done
+	$(GO) run ./tools/results -budget "$(BUDGET)" -downstream ./data/two-layer,./data/fashion-mnist-stack $(addprefix ./data/,$(EXPERIMENTS))
 BUDGET ?= at most 3 epochs per level; level 1: 600 batches of 16; three-layer level 2: 400; flatten levels: 800
 
 lint:

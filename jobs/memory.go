@@ -2,36 +2,57 @@ package jobs
 
 import (
 	"log/slog"
+	"math"
 	"os"
-	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"sync"
 )
 
-// memoryHeadroom is what the Go heap may grow past its size after the
-// first unit of work before the collector works harder (garbage per batch
-// is a few MiB: a collection every few dozen batches).
+// memoryHeadroom is what the Go heap may grow past its live size before the
+// collector works harder (garbage per batch is a few MiB: a collection
+// every few dozen batches).
 const memoryHeadroom = 128 << 20
 
-// settleMemoryLimit, called once the first batch of a job is done (its
-// model buffers exist), caps the Go heap at its current size plus
-// max(128 MiB, a quarter of it), unless GOMEMLIMIT is set. Without a cap the
-// heap grows with the garbage of every batch to twice the live size, so a
-// long encode would peak higher than a short one; with it, memory stays
-// flat whatever the row count. Exceeding the cap only makes the
-// collector run more often.
-func settleMemoryLimit(log *slog.Logger) func() {
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			if os.Getenv("GOMEMLIMIT") != "" {
-				return
-			}
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			limit := ms.HeapInuse + max(memoryHeadroom, ms.HeapInuse/4)
-			debug.SetMemoryLimit(int64(limit))
-			log.Debug("memory limit", "go_heap_in_use_mib", ms.HeapInuse>>20, "limit_mib", limit>>20)
-		})
+// memoryLimiter keeps the Go memory limit at the live heap plus
+// max(128 MiB, a quarter of it), unless GOMEMLIMIT is set. Without a limit
+// the heap grows with the garbage of every batch to twice the live size, so
+// a long encode would peak higher than a short one; with it, memory stays
+// flat whatever the row count. The limit only rises: when a job's live heap
+// grows (a downstream job builds the stack's decoders for its reports
+// after the first epoch), the limit follows instead of making the
+// collector run without pause.
+type memoryLimiter struct {
+	mu     sync.Mutex
+	log    *slog.Logger
+	limit  uint64
+	sample []metrics.Sample
+	off    bool
+}
+
+func newMemoryLimiter(log *slog.Logger) *memoryLimiter {
+	return &memoryLimiter{log: log, off: os.Getenv("GOMEMLIMIT") != "",
+		sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
+}
+
+// update raises the limit to fit the heap live at the last collection; call
+// it after each unit of work.
+func (m *memoryLimiter) update() {
+	if m.off {
+		return
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	metrics.Read(m.sample)
+	if m.sample[0].Value.Kind() != metrics.KindUint64 {
+		return
+	}
+	live := m.sample[0].Value.Uint64()
+	want := live + max(memoryHeadroom, live/4)
+	if want <= m.limit {
+		return
+	}
+	m.limit = want
+	debug.SetMemoryLimit(int64(min(want, math.MaxInt64)))
+	m.log.Debug("memory limit", "go_heap_live_mib", live>>20, "limit_mib", want>>20)
 }

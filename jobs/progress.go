@@ -12,13 +12,13 @@ import (
 // structured log line every few seconds. The returned finish func ends it.
 // unit names what is counted ("images", "batches", "rows").
 //
-// The first update also settles the process's memory limit (see
-// settleMemoryLimit): by then the job's model and buffers exist.
+// Each update also keeps the process's memory limit above the live heap
+// (see memoryLimiter): by the first one the job's model and buffers exist.
 func (e *env) progress(what, unit string) (update func(done, total int), finish func()) {
-	settle := settleMemoryLimit(e.log)
+	mem := newMemoryLimiter(e.log)
 	report, end := e.reporter(what, unit)
 	return func(done, total int) {
-		settle()
+		mem.update()
 		report(done, total)
 	}, end
 }
