@@ -111,6 +111,8 @@ func downstreamOnLevel1(t *testing.T, name, l1, m1, m2 string, join func(string)
 		run(t, "downstream", "train", "--config", cfg, "--kind", kind, "--data", l1, "--model", join(kind)).expect(t, ExitOK, want...)
 	}
 	run(t, "downstream", "train", "--config", cfg, "--kind", "began", "--data", l1, "--model", join("began")).expect(t, ExitOK, "nothing to do")
+	run(t, "downstream", "train", "--config", cfg, "--kind", "vae", "--data", l1, "--model", join("vae-bad"), "--stack", m1+","+m2).
+		expect(t, ExitFailure, "cannot be decoded by a 2-level stack")
 	grid := filepath.Join(t.TempDir(), name+"-vae.png")
 	run(t, "sample", "--model", join("vae"), "--n", "4", "--out", grid).expect(t, ExitOK, "wrote 4 samples")
 	f, err := os.Open(grid)

@@ -51,6 +51,9 @@ func Run(ctx context.Context, cfg Config, data *dataset.Dataset, out *storage.Bu
 	if err != nil {
 		return nil, err
 	}
+	if err := checkStack(opts.Stack, data); err != nil {
+		return nil, err
+	}
 	meta := model.Meta{Version: opts.Version, Level: data.Manifest.Level, Seed: cfg.Seed,
 		Data: data.URL(), DataSHA256: data.ManifestSHA256, ConfigHash: configHash(cfg)}
 	if err := train.CheckCommitted(ctx, out, meta, opts.Overwrite); err != nil {
@@ -80,6 +83,21 @@ func modelFor(cfg Config, data *dataset.Dataset) (model.Downstream, error) {
 		return d, fmt.Errorf("%s on %s: %d train rows, fewer than one batch of %d", cfg.Kind, data.URL(), m.Splits[dataset.Train], cfg.Batch)
 	}
 	return d, nil
+}
+
+// checkStack verifies, before any training, that s decodes data's rows.
+func checkStack(s *stack.Stack, data *dataset.Dataset) error {
+	if s == nil || s.Depth() == 0 && data.Manifest.Level == 0 {
+		return nil
+	}
+	m := data.Manifest
+	if s.Depth() == 0 || s.Depth() != m.Level {
+		return fmt.Errorf("%s: a level-%d dataset cannot be decoded by a %d-level stack", data.URL(), m.Level, s.Depth())
+	}
+	if top := s.Levels[s.Depth()-1].Meta.Arch.CodeShape(); top != [3]int(m.Shape) {
+		return fmt.Errorf("%s: %s encodings, but the stack's top level encodes to %dx%dx%d", data.URL(), m.Shape, top[0], top[1], top[2])
+	}
+	return nil
 }
 
 // configHash covers what changes the trained weights.
