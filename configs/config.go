@@ -9,6 +9,7 @@ package configs
 
 import (
 	"fmt"
+	"regexp"
 
 	"github.com/go-viper/mapstructure/v2"
 
@@ -51,6 +52,10 @@ type PipelineConfig struct {
 	// <root>/downstream/<name>; default <kind>-level<k>).
 	Downstream []map[string]any `mapstructure:"downstream" yaml:"downstream" json:"downstream"`
 }
+
+// stageName is what a downstream entry may be called: it names a folder, a
+// pipeline stage and a task of a rendered Argo workflow.
+var stageName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$`)
 
 // DownstreamStage is one pipeline.downstream entry, resolved.
 type DownstreamStage struct {
@@ -183,6 +188,9 @@ func (c Config) DownstreamStages(levels int) ([]DownstreamStage, error) {
 		}
 		if st.Name == "" {
 			st.Name = fmt.Sprintf("%s-level%d", st.Config.Kind, st.Level)
+		}
+		if !stageName.MatchString(st.Name) {
+			return nil, fmt.Errorf("%w: pipeline.downstream[%d].name %q: want lower-case letters, digits and '-' (at most 40)", ErrInvalid, i, st.Name)
 		}
 		out = append(out, st)
 	}

@@ -153,6 +153,7 @@ func TestDownstreamStages(t *testing.T) {
 		{"top level not encoded", []map[string]any{{"kind": "vae"}}, false, nil, "encode_top"},
 		{"fractional level", []map[string]any{{"kind": "vae", "level": 1.5}}, true, nil, "whole number"},
 		{"bad kind", []map[string]any{{"kind": "gan"}}, true, nil, "downstream.kind"},
+		{"bad name", []map[string]any{{"kind": "vae", "name": "My VAE"}}, true, nil, "lower-case"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

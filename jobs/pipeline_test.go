@@ -127,3 +127,31 @@ func downstreamOnLevel1(t *testing.T, name, l1, m1, m2 string, join func(string)
 	run(t, "sample", "--model", join("vae"), "--stack", m1+","+m2, "--out", grid).expect(t, ExitFailure, "1-level stack")
 	run(t, "sample", "--model", join("classifier"), "--out", grid).expect(t, ExitFailure, "does not generate")
 }
+
+// The pipeline run stage by stage (what each Argo step does), with encode-1
+// in two parts, leaves nothing for a whole run to do.
+func TestRunStageByStage(t *testing.T) {
+	root := t.TempDir()
+	cfg := []string{"run", "--config", "testdata/pipeline.yaml", "--root", root}
+	list := run(t, append(cfg, "--list")...)
+	list.expect(t, ExitOK, "encode-1", "after ingest,train-1")
+	var ids []string
+	for _, line := range strings.Split(strings.TrimSpace(list.stdout), "\n") {
+		ids = append(ids, strings.Fields(line)[0])
+	}
+	for _, id := range ids {
+		if id != "encode-1" {
+			run(t, append(cfg, "--stage", id)...).expect(t, ExitOK, "ran in")
+			continue
+		}
+		run(t, append(cfg, "--stage", id, "--shard", "1/2")...).expect(t, ExitOK)
+		run(t, append(cfg, "--stage", id, "--shard", "0/2")...).expect(t, ExitOK)
+		run(t, append(cfg, "--stage", id, "--finalize", "--shards", "2")...).expect(t, ExitOK, "encode level 1")
+	}
+	again := run(t, cfg...)
+	if again.expect(t, ExitOK); strings.Count(again.stdout, "skipped (already committed)") != len(ids) {
+		t.Fatalf("the whole run after the stages did work:\n%s", again.stdout)
+	}
+	run(t, append(cfg, "--stage", "nope")...).expect(t, ExitUsage, `no stage "nope"`, "train-1")
+	run(t, append(cfg, "--stage", "train-1", "--shard", "0/2")...).expect(t, ExitUsage, "cannot be split")
+}

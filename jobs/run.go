@@ -36,7 +36,13 @@ resumes from its last progress checkpoint). Change the root URL to run on s3://.
 		Args: exactArgs(0, "no arguments"),
 		RunE: runPipeline,
 	}
-	cmd.Flags().String("root", "", "where stage outputs go (overrides pipeline.root)")
+	f := cmd.Flags()
+	f.String("root", "", "where stage outputs go (overrides pipeline.root)")
+	f.String("stage", "", "run only this stage (ids: stackae run --list); what each Argo step runs")
+	f.Bool("list", false, "print the stages (id, inputs, output) and exit")
+	f.String("shard", "0/1", "with --stage of an encode stage: part i of n")
+	f.Bool("finalize", false, "with --stage of an encode stage: commit its --shards parts")
+	f.Int("shards", 0, "number of parts (with --finalize)")
 	return cmd
 }
 
@@ -60,12 +66,60 @@ func runPipeline(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	p := e.plan(levels, ds)
+	f := cmd.Flags()
+	if list, _ := f.GetBool("list"); list {
+		printStages(e.out, p)
+		return nil
+	}
+	if id, _ := f.GetString("stage"); id != "" {
+		return e.runStage(cmd, p, id)
+	}
 	results, err := p.Run(cmd.Context())
 	printResults(e.out, results)
 	if err != nil {
 		return err
 	}
 	return e.printEvalFile(cmd.Context(), p.Stages[len(p.Stages)-1].Output)
+}
+
+// runStage runs one stage of the plan, or one part of it.
+func (e *env) runStage(cmd *cobra.Command, p pipeline.Plan, id string) error {
+	s, err := p.Stage(id)
+	if err != nil {
+		return usageError{err}
+	}
+	f := cmd.Flags()
+	shard, _ := f.GetString("shard")
+	part, err := encode.ParsePart(shard)
+	if err != nil {
+		return usageError{err}
+	}
+	finalize, _ := f.GetBool("finalize")
+	n := part.N
+	if finalize {
+		if n, _ = f.GetInt("shards"); n < 1 {
+			return usagef("run: --finalize needs --shards n")
+		}
+	}
+	if (n > 1 || finalize) && s.RunShard == nil {
+		return usagef("run: stage %q cannot be split into parts (only encode stages can)", id)
+	}
+	r, err := p.RunOne(cmd.Context(), s, part.I, n, finalize)
+	if err != nil {
+		return err
+	}
+	printResults(e.out, []pipeline.Result{r})
+	return nil
+}
+
+func printStages(w io.Writer, p pipeline.Plan) {
+	for _, s := range p.Stages {
+		after := strings.Join(s.After, ",")
+		if after == "" {
+			after = "-"
+		}
+		fmt.Fprintf(w, "%-30s after %-26s %s\n", s.ID, after, s.Output)
+	}
 }
 
 // layout names the outputs under the root.
@@ -88,7 +142,7 @@ func (e *env) plan(levels []train.Config, ds []configs.DownstreamStage) pipeline
 		root = "./data/" + e.cfg.Pipeline.Name
 	}
 	l := layout{root}
-	stages := []pipeline.Stage{{Name: "ingest", Output: l.data(0), Run: func(ctx context.Context) error {
+	stages := []pipeline.Stage{{ID: "ingest", Name: "ingest", Output: l.data(0), Run: func(ctx context.Context) error {
 		cfg := e.cfg.Ingest.Config
 		if cfg.Name == "" {
 			cfg.Name = e.cfg.Pipeline.Name
@@ -97,25 +151,34 @@ func (e *env) plan(levels []train.Config, ds []configs.DownstreamStage) pipeline
 		return err
 	}}}
 	stages = append(stages, e.downstreamStages(l, ds, 0)...)
-	var models []string
+	var models, evalAfter []string
 	for i, lc := range levels {
 		k := i + 1
 		models = append(models, l.model(k))
-		stages = append(stages, pipeline.Stage{Name: fmt.Sprintf("train level %d", k), Output: l.model(k),
+		evalAfter = append(evalAfter, trainID(k))
+		stages = append(stages, pipeline.Stage{ID: trainID(k), Name: fmt.Sprintf("train level %d", k), Output: l.model(k),
+			After: []string{dataID(k - 1)},
 			Run: func(ctx context.Context) error {
 				_, err := e.train(ctx, lc, l.data(k-1), l.model(k), false)
 				return err
 			}})
 		if k < len(levels) || e.cfg.Pipeline.EncodeTop {
-			stages = append(stages, pipeline.Stage{Name: fmt.Sprintf("encode level %d", k), Output: l.data(k),
-				Run: func(ctx context.Context) error {
-					_, err := e.encode(ctx, e.cfg.Encode.Config, l.data(k-1), l.model(k), l.data(k), encode.Part{I: 0, N: 1}, 0, false)
-					return err
-				}})
+			enc := func(ctx context.Context, i, n int, finalize bool) error {
+				shards := 0
+				if finalize {
+					shards = n
+				}
+				_, err := e.encode(ctx, e.cfg.Encode.Config, l.data(k-1), l.model(k), l.data(k), encode.Part{I: i, N: n}, shards, false)
+				return err
+			}
+			stages = append(stages, pipeline.Stage{ID: dataID(k), Name: fmt.Sprintf("encode level %d", k), Output: l.data(k),
+				After:    []string{dataID(k - 1), trainID(k)},
+				Run:      func(ctx context.Context) error { return enc(ctx, 0, 1, false) },
+				RunShard: enc})
 			stages = append(stages, e.downstreamStages(l, ds, k)...)
 		}
 	}
-	stages = append(stages, pipeline.Stage{Name: "eval", Output: l.at("eval"),
+	stages = append(stages, pipeline.Stage{ID: "eval", Name: "eval", Output: l.at("eval"), After: append([]string{"ingest"}, evalAfter...),
 		Run: func(ctx context.Context) error {
 			_, _, err := e.evaluate(ctx, e.cfg.Eval.Config, models, l.data(0), l.at("eval"), true)
 			return err
@@ -131,13 +194,24 @@ func (e *env) downstreamStages(l layout, ds []configs.DownstreamStage, k int) []
 			continue
 		}
 		job := configs.DownstreamJob{Config: d.Config, Data: l.data(k), Model: l.at("downstream", d.Name)}
-		out = append(out, pipeline.Stage{Name: fmt.Sprintf("%s on level %d", d.Config.Kind, k), Output: job.Model,
+		out = append(out, pipeline.Stage{ID: "downstream-" + d.Name, Name: fmt.Sprintf("%s on level %d", d.Config.Kind, k), Output: job.Model,
+			After: []string{dataID(k)},
 			Run: func(ctx context.Context) error {
 				_, err := e.downstream(ctx, job, false)
 				return err
 			}})
 	}
 	return out
+}
+
+// trainID and dataID name the stages that train level k and make the
+// level-k dataset (level 0: ingest).
+func trainID(k int) string { return fmt.Sprintf("train-%d", k) }
+func dataID(k int) string {
+	if k == 0 {
+		return "ingest"
+	}
+	return fmt.Sprintf("encode-%d", k)
 }
 
 func isCommitted(err error) bool { return errors.Is(err, dataset.ErrCommitted) }

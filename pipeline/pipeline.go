@@ -8,16 +8,25 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
 // Stage is one step: a name, the URL it commits, and the work.
 type Stage struct {
+	// ID names the stage in `stackae run --stage ID` and in rendered
+	// workflows (lower case, digits and '-').
+	ID     string
 	Name   string
 	Output string
+	// After lists the IDs of the stages whose outputs this one reads.
+	After []string
 	// Run does the stage's work; an error for which Plan.Done is true means
 	// the output was already committed.
 	Run func(ctx context.Context) error
+	// RunShard, when set, does part i of n of the work, or with finalize
+	// commits the n parts (the stage can be fanned out).
+	RunShard func(ctx context.Context, i, n int, finalize bool) error
 }
 
 // Plan is stages in dependency order.
@@ -61,4 +70,40 @@ func (p Plan) Run(ctx context.Context) ([]Result, error) {
 		results = append(results, r)
 	}
 	return results, nil
+}
+
+// Stage returns the stage called id.
+func (p Plan) Stage(id string) (Stage, error) {
+	var ids []string
+	for _, s := range p.Stages {
+		if s.ID == id {
+			return s, nil
+		}
+		ids = append(ids, s.ID)
+	}
+	return Stage{}, fmt.Errorf("no stage %q in this pipeline (stages: %s)", id, strings.Join(ids, ", "))
+}
+
+// RunOne runs one stage (part i of n of a sharded one, or its finalize),
+// treating an already committed output as done.
+func (p Plan) RunOne(ctx context.Context, s Stage, i, n int, finalize bool) (Result, error) {
+	start := time.Now()
+	var err error
+	switch {
+	case n > 1 || finalize:
+		if s.RunShard == nil {
+			return Result{}, fmt.Errorf("stage %q cannot be split into parts", s.ID)
+		}
+		err = s.RunShard(ctx, i, n, finalize)
+	default:
+		err = s.Run(ctx)
+	}
+	r := Result{Stage: s.Name, Output: s.Output, Seconds: time.Since(start).Seconds()}
+	switch {
+	case err != nil && p.Done != nil && p.Done(err):
+		r.Skipped = true
+	case err != nil:
+		return r, fmt.Errorf("stage %q: %w", s.ID, err)
+	}
+	return r, nil
 }
