@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-viper/mapstructure/v2"
 
+	"github.com/stackae/stackae/argo"
 	"github.com/stackae/stackae/stages/downstream"
 	"github.com/stackae/stackae/stages/encode"
 	"github.com/stackae/stackae/stages/evaluate"
@@ -29,6 +30,8 @@ type Config struct {
 	Train   TrainJob       `mapstructure:"train" yaml:"train" json:"train"`
 	Encode  EncodeJob      `mapstructure:"encode" yaml:"encode" json:"encode"`
 	Eval    EvalJob        `mapstructure:"eval" yaml:"eval" json:"eval"`
+	// Argo is how `stackae argo render` runs the pipeline's steps.
+	Argo argo.Config `mapstructure:"argo" yaml:"argo" json:"argo"`
 	// Downstream is `stackae downstream train`'s section.
 	Downstream DownstreamJob `mapstructure:"downstream" yaml:"downstream" json:"downstream"`
 	// Pipeline is what `stackae run` executes.
@@ -128,6 +131,7 @@ func Default() Config {
 		Encode:     EncodeJob{Config: encode.DefaultConfig()},
 		Eval:       EvalJob{Config: evaluate.DefaultConfig()},
 		Downstream: DownstreamJob{Config: downstream.DefaultConfig()},
+		Argo:       argo.DefaultConfig(),
 		Pipeline:   PipelineConfig{EncodeTop: true},
 	}
 }

@@ -72,7 +72,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	pf.Bool("print-config", false, "print the effective config (secrets redacted) and exit")
 	pf.String("log-format", "", "log format: auto, text or json")
 	pf.String("log-level", "", "log level: debug, info, warn, error")
-	root.AddCommand(newIngest(), newInspect(), newPreview(), newTrain(), newEncode(), newEval(), newRun(), newDownstream(), newSample())
+	root.AddCommand(newIngest(), newInspect(), newPreview(), newTrain(), newEncode(), newEval(), newRun(), newDownstream(), newSample(), newArgo())
 	return root
 }
 
