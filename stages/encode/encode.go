@@ -90,6 +90,9 @@ func Run(ctx context.Context, cfg Config, data *dataset.Dataset, mdl *train.Mode
 	if err := j.checkOutput(ctx, p); err != nil {
 		return nil, err
 	}
+	if p.N > 1 && j.partDone(ctx, p) {
+		return nil, nil
+	}
 	shards, err := j.encodePart(ctx, p)
 	if err != nil {
 		return nil, err

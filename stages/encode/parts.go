@@ -73,6 +73,24 @@ func Finalize(ctx context.Context, cfg Config, data *dataset.Dataset, mdl *train
 	return m, nil
 }
 
+// partDone reports whether part p already ran with this lineage and every
+// shard it recorded is intact: a re-run worker (after a kill, or a retried
+// Argo step) reuses it instead of encoding again.
+func (j *job) partDone(ctx context.Context, p Part) bool {
+	rec, err := j.readPart(ctx, p)
+	if err != nil {
+		return false
+	}
+	for _, s := range rec.Shards {
+		if err := verifyShard(ctx, j.out, s); err != nil {
+			j.opts.Log.Warn("re-encoding a part whose shard does not verify", "part", p.String(), "error", err)
+			return false
+		}
+	}
+	j.opts.Log.Info("part already encoded and verified: reusing it", "part", p.String(), "shards", len(rec.Shards))
+	return true
+}
+
 func (j *job) readPart(ctx context.Context, p Part) (*partRecord, error) {
 	raw, err := j.out.ReadAll(ctx, partKey(p))
 	if errors.Is(err, storage.ErrNotFound) {
