@@ -1,5 +1,5 @@
 // Package dataset reads and writes stackae datasets, format version 1 (see
-// docs/FORMAT.md): Parquet shards "part-NNNNN.parquet" plus "_manifest.json"
+// docs/FORMAT.md): Parquet shards "part-<run id>-NNNNN.parquet" plus "_manifest.json"
 // under one storage prefix. A dataset exists if and only if its manifest
 // exists; the manifest is written last, with a conditional write.
 //

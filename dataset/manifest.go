@@ -99,7 +99,8 @@ func (l Lineage) Identity() string {
 	return hashHex(b)
 }
 
-var shardKey = regexp.MustCompile(`^part-[0-9]{5,}\.parquet$`)
+// shardKey is a shard's key: part-NNNNN.parquet, or part-<run id>-NNNNN.parquet.
+var shardKey = regexp.MustCompile(`^part-([A-Za-z0-9][A-Za-z0-9_-]*-)?[0-9]{5,}\.parquet$`)
 
 // Validate checks the manifest's internal consistency, naming the field.
 func (m *Manifest) Validate() error {
@@ -130,7 +131,7 @@ func (m *Manifest) validateCounts() error {
 	seen := map[string]bool{}
 	for i, s := range m.Shards {
 		if !shardKey.MatchString(s.Key) || seen[s.Key] {
-			return fmt.Errorf("shards[%d].key %q: want a unique part-NNNNN.parquet", i, s.Key)
+			return fmt.Errorf("shards[%d].key %q: want a unique part-[RUN-]NNNNN.parquet", i, s.Key)
 		}
 		if len(s.SHA256) != 64 {
 			return fmt.Errorf("shards[%d].sha256: want 64 hex digits", i)

@@ -61,11 +61,23 @@ type Writer struct {
 	ctx     context.Context
 }
 
+// ShardKey names shard i of the run runID: part-<run>-<i>.parquet (or
+// part-<i>.parquet without a run id). Runs never write each other's
+// shards, so two runs racing on one output cannot mix their data: the one
+// whose manifest lands first owns the dataset.
+func ShardKey(runID string, i int) string {
+	if runID == "" {
+		return fmt.Sprintf("part-%05d.parquet", i)
+	}
+	return fmt.Sprintf("part-%s-%05d.parquet", runID, i)
+}
+
 // Create prepares b for a new dataset described by tmpl (name, level,
 // shape, dtype, scale/offset, classes, lineage; counts and shards are
 // filled in). It returns ErrCommitted if b already holds a dataset with the
 // same lineage identity, and ErrConflict if it holds another one and
-// opts.Overwrite is false. Leftover shards of an uncommitted run are removed.
+// opts.Overwrite is false. Shards of runs that never committed are removed
+// once this one commits (another run may still be writing now).
 func Create(ctx context.Context, b *storage.Bucket, tmpl Manifest, opts WriteOptions) (*Writer, error) {
 	if err := normalize(b, &tmpl); err != nil {
 		return nil, err
@@ -128,7 +140,7 @@ func prepareOutput(ctx context.Context, b *storage.Bucket, tmpl *Manifest, overw
 	old, err := readManifest(ctx, b)
 	switch {
 	case errors.Is(err, ErrNotDataset):
-		return removeLeftovers(ctx, b)
+		return nil
 	case err != nil && !overwrite:
 		return err
 	case err == nil && old.Lineage.Identity() == tmpl.Lineage.Identity():
@@ -141,19 +153,27 @@ func prepareOutput(ctx context.Context, b *storage.Bucket, tmpl *Manifest, overw
 	if err := b.Delete(ctx, ManifestKey); err != nil {
 		return err
 	}
-	return removeLeftovers(ctx, b)
+	return RemoveUnlisted(ctx, b, nil)
 }
 
-// removeLeftovers deletes shards and temp files of runs that never committed.
-func removeLeftovers(ctx context.Context, b *storage.Bucket) error {
+// RemoveUnlisted deletes the shards and temp files that keep does not list
+// (runs that never committed; all of them when keep is nil).
+func RemoveUnlisted(ctx context.Context, b *storage.Bucket, keep []Shard) error {
+	want := map[string]bool{}
+	for _, s := range keep {
+		want[s.Key] = true
+	}
+	var stale []string
 	for obj, err := range b.List(ctx, "part-") {
 		if err != nil {
 			return err
 		}
-		if strings.Contains(obj.Key, "/") {
-			continue
+		if !strings.Contains(obj.Key, "/") && !want[obj.Key] {
+			stale = append(stale, obj.Key)
 		}
-		if err := b.Delete(ctx, obj.Key); err != nil {
+	}
+	for _, k := range stale {
+		if err := b.Delete(ctx, k); err != nil {
 			return err
 		}
 	}
@@ -193,7 +213,7 @@ func (w *Writer) flushRowGroup() error {
 		return nil
 	}
 	if w.shard == nil {
-		key := fmt.Sprintf("part-%05d.parquet", w.opts.FirstShard+len(w.shards))
+		key := ShardKey(w.m.Lineage.RunID, w.opts.FirstShard+len(w.shards))
 		sw, err := newShardWriter(w.ctx, w.b, key, &w.m, w.opts.Allocator)
 		if err != nil {
 			return err
@@ -249,7 +269,10 @@ func (w *Writer) Commit() (*Manifest, error) {
 }
 
 // CommitManifest fills tmpl's counts from shards (in the given order) and
-// writes the manifest only if absent: the dataset's commit.
+// writes the manifest only if absent: the dataset's commit. When another
+// run committed first it returns ErrCommitted (same lineage: nothing lost)
+// or ErrConflict, naming that run. After a commit, shards the manifest does
+// not list (runs that failed or lost) are deleted.
 func CommitManifest(ctx context.Context, b *storage.Bucket, tmpl Manifest, shards []Shard) (*Manifest, error) {
 	m := tmpl
 	if err := normalize(b, &m); err != nil {
@@ -274,11 +297,27 @@ func CommitManifest(ctx context.Context, b *storage.Bucket, tmpl Manifest, shard
 	}
 	if err := b.WriteIfAbsent(ctx, ManifestKey, data); err != nil {
 		if errors.Is(err, storage.ErrExists) {
-			return nil, fmt.Errorf("dataset %s: committed by another run while this one was writing: %w", b.URL(), ErrConflict)
+			return nil, lostRace(ctx, b, &m)
 		}
 		return nil, err
 	}
+	if err := RemoveUnlisted(ctx, b, m.Shards); err != nil {
+		return nil, fmt.Errorf("dataset %s: committed; removing stale shards: %w", b.URL(), err)
+	}
 	return &m, nil
+}
+
+// lostRace explains a commit that found another run's manifest in place.
+func lostRace(ctx context.Context, b *storage.Bucket, ours *Manifest) error {
+	won, err := readManifest(ctx, b)
+	if err != nil {
+		return fmt.Errorf("dataset %s: committed by another run while this one was writing: %w", b.URL(), ErrConflict)
+	}
+	if won.Lineage.Identity() == ours.Lineage.Identity() {
+		return fmt.Errorf("dataset %s: %w: already committed by run %s with the same lineage (this run %s wrote the same data)", b.URL(), ErrCommitted, won.Lineage.RunID, ours.Lineage.RunID)
+	}
+	return fmt.Errorf("dataset %s: %w: already committed by run %s (config hash %.12s) while run %s (%.12s) was writing", b.URL(), ErrConflict,
+		won.Lineage.RunID, won.Lineage.ConfigHash, ours.Lineage.RunID, ours.Lineage.ConfigHash)
 }
 
 // Abort discards the shard in progress. Committed shards of this run stay

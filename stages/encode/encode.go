@@ -109,10 +109,7 @@ func (j *job) checkOutput(ctx context.Context, p Part) error {
 	old, err := dataset.Open(ctx, j.out)
 	switch {
 	case errors.Is(err, dataset.ErrNotDataset):
-		if p.N == 1 {
-			return j.removeStale(ctx, nil)
-		}
-		return nil
+		return nil // stale shards go once this run commits
 	case err != nil:
 		return err
 	case old.Manifest.Lineage.Identity() == j.tmpl.Lineage.Identity():
@@ -126,7 +123,7 @@ func (j *job) checkOutput(ctx context.Context, p Part) error {
 	if err := j.out.Delete(ctx, dataset.ManifestKey); err != nil {
 		return err
 	}
-	return j.removeStale(ctx, nil)
+	return dataset.RemoveUnlisted(ctx, j.out, nil)
 }
 
 // encodePart writes output shards [lo, hi) of this part.

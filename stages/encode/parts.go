@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/stackae/stackae/dataset"
 	"github.com/stackae/stackae/stages/train"
@@ -60,10 +59,7 @@ func Finalize(ctx context.Context, cfg Config, data *dataset.Dataset, mdl *train
 			return nil, err
 		}
 	}
-	if err := j.removeStale(ctx, shards); err != nil {
-		return nil, err
-	}
-	m, err := dataset.CommitManifest(ctx, out, j.tmpl, shards)
+	m, err := dataset.CommitManifest(ctx, out, j.tmpl, shards) // then removes stale shards
 	if err != nil {
 		return nil, err
 	}
@@ -122,30 +118,6 @@ func verifyShard(ctx context.Context, b *storage.Bucket, s dataset.Shard) error 
 	}
 	if n != s.Bytes || hex.EncodeToString(h.Sum(nil)) != s.SHA256 {
 		return fmt.Errorf("finalize: %s does not match its part record (%d bytes); run its part again", b.KeyURL(s.Key), n)
-	}
-	return nil
-}
-
-// removeStale deletes part-* objects that keep are not (leftovers of runs
-// that never committed, or of another shard plan).
-func (j *job) removeStale(ctx context.Context, keep []dataset.Shard) error {
-	want := map[string]bool{}
-	for _, s := range keep {
-		want[s.Key] = true
-	}
-	var stale []string
-	for obj, err := range j.out.List(ctx, "part-") {
-		if err != nil {
-			return err
-		}
-		if !strings.Contains(obj.Key, "/") && !want[obj.Key] {
-			stale = append(stale, obj.Key)
-		}
-	}
-	for _, k := range stale {
-		if err := j.out.Delete(ctx, k); err != nil {
-			return err
-		}
 	}
 	return nil
 }
