@@ -155,3 +155,38 @@ func TestRunStageByStage(t *testing.T) {
 	run(t, append(cfg, "--stage", "nope")...).expect(t, ExitUsage, `no stage "nope"`, "train-1")
 	run(t, append(cfg, "--stage", "train-1", "--shard", "0/2")...).expect(t, ExitUsage, "cannot be split")
 }
+
+// --explain says what a run would do, and why, without doing it.
+func TestRunExplain(t *testing.T) {
+	root := t.TempDir()
+	cfg := []string{"run", "--config", "testdata/pipeline.yaml", "--root", root}
+	fresh := run(t, append(cfg, "--explain")...)
+	fresh.expect(t, ExitOK, "ingest", "no dataset at", "train-1")
+	if strings.Contains(fresh.stdout, "skip") {
+		t.Fatalf("a fresh root has nothing to skip:\n%s", fresh.stdout)
+	}
+	filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			t.Errorf("--explain wrote %s", path)
+		}
+		return nil
+	})
+	run(t, cfg...).expect(t, ExitOK)
+	done := run(t, append(cfg, "--explain")...)
+	if done.expect(t, ExitOK); strings.Count(done.stdout, " skip ") != 9 {
+		t.Fatalf("after a run every stage should be skipped:\n%s", done.stdout)
+	}
+	// Another level-2 setting: its model refuses, what follows never runs.
+	changed := filepath.Join(t.TempDir(), "pipeline.yaml")
+	raw, _ := os.ReadFile("testdata/pipeline.yaml")
+	os.WriteFile(changed, []byte(strings.Replace(string(raw), "      features: 3\n", "      features: 4\n", 1)), 0o644)
+	r := run(t, "run", "--config", changed, "--root", root, "--explain")
+	r.expect(t, ExitOK, "trained with other settings", "its input train-2 refuses")
+	if !strings.Contains(r.stdout, "train-1                        skip") {
+		t.Fatalf("level 1 is unchanged:\n%s", r.stdout)
+	}
+	// A deleted dataset is rebuilt, and what reads it with it.
+	os.RemoveAll(filepath.Join(root, "level1", "data"))
+	r = run(t, append(cfg, "--explain")...)
+	r.expect(t, ExitOK, "encode-1                       run    no dataset at", "its input encode-1 will be (re)built")
+}

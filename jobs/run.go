@@ -12,6 +12,7 @@ import (
 	"github.com/stackae/stackae/configs"
 	"github.com/stackae/stackae/dataset"
 	"github.com/stackae/stackae/pipeline"
+	"github.com/stackae/stackae/stages/downstream"
 	"github.com/stackae/stackae/stages/encode"
 	"github.com/stackae/stackae/stages/evaluate"
 	"github.com/stackae/stackae/stages/train"
@@ -40,6 +41,7 @@ resumes from its last progress checkpoint). Change the root URL to run on s3://.
 	f.String("root", "", "where stage outputs go (overrides pipeline.root)")
 	f.String("stage", "", "run only this stage (ids: stackae run --list); what each Argo step runs")
 	f.Bool("list", false, "print the stages (id, inputs, output) and exit")
+	f.Bool("explain", false, "print for each stage whether a run would run it, skip it or refuse, and why; change nothing")
 	f.String("shard", "0/1", "with --stage of an encode stage: part i of n")
 	f.Bool("finalize", false, "with --stage of an encode stage: commit its --shards parts")
 	f.Int("shards", 0, "number of parts (with --finalize)")
@@ -69,6 +71,10 @@ func runPipeline(cmd *cobra.Command, _ []string) error {
 	f := cmd.Flags()
 	if list, _ := f.GetBool("list"); list {
 		printStages(e.out, p)
+		return nil
+	}
+	if ex, _ := f.GetBool("explain"); ex {
+		explain(cmd.Context(), e.out, p)
 		return nil
 	}
 	if id, _ := f.GetString("stage"); id != "" {
@@ -142,14 +148,16 @@ func (e *env) plan(levels []train.Config, ds []configs.DownstreamStage) pipeline
 		root = "./data/" + e.cfg.Pipeline.Name
 	}
 	l := layout{root}
-	stages := []pipeline.Stage{{ID: "ingest", Name: "ingest", Output: l.data(0), Run: func(ctx context.Context) error {
-		cfg := e.cfg.Ingest.Config
-		if cfg.Name == "" {
-			cfg.Name = e.cfg.Pipeline.Name
-		}
-		_, _, err := e.ingest(ctx, cfg, l.data(0), false)
-		return err
-	}}}
+	ingestCfg := e.cfg.Ingest.Config
+	if ingestCfg.Name == "" {
+		ingestCfg.Name = e.cfg.Pipeline.Name
+	}
+	stages := []pipeline.Stage{{ID: "ingest", Name: "ingest", Output: l.data(0),
+		Run: func(ctx context.Context) error {
+			_, _, err := e.ingest(ctx, ingestCfg, l.data(0), false)
+			return err
+		},
+		Explain: func(ctx context.Context) (string, string) { return e.explainIngest(ctx, ingestCfg, l.data(0)) }}}
 	stages = append(stages, e.downstreamStages(l, ds, 0)...)
 	var models, evalAfter []string
 	for i, lc := range levels {
@@ -161,6 +169,9 @@ func (e *env) plan(levels []train.Config, ds []configs.DownstreamStage) pipeline
 			Run: func(ctx context.Context) error {
 				_, err := e.train(ctx, lc, l.data(k-1), l.model(k), false)
 				return err
+			},
+			Explain: func(ctx context.Context) (string, string) {
+				return e.explainModel(ctx, l.data(k-1), l.model(k), train.ConfigHash(lc))
 			}})
 		if k < len(levels) || e.cfg.Pipeline.EncodeTop {
 			enc := func(ctx context.Context, i, n int, finalize bool) error {
@@ -174,7 +185,10 @@ func (e *env) plan(levels []train.Config, ds []configs.DownstreamStage) pipeline
 			stages = append(stages, pipeline.Stage{ID: dataID(k), Name: fmt.Sprintf("encode level %d", k), Output: l.data(k),
 				After:    []string{dataID(k - 1), trainID(k)},
 				Run:      func(ctx context.Context) error { return enc(ctx, 0, 1, false) },
-				RunShard: enc})
+				RunShard: enc,
+				Explain: func(ctx context.Context) (string, string) {
+					return e.explainEncode(ctx, l.data(k-1), l.model(k), l.data(k), encode.ConfigHash(e.cfg.Encode.Config))
+				}})
 			stages = append(stages, e.downstreamStages(l, ds, k)...)
 		}
 	}
@@ -182,6 +196,12 @@ func (e *env) plan(levels []train.Config, ds []configs.DownstreamStage) pipeline
 		Run: func(ctx context.Context) error {
 			_, _, err := e.evaluate(ctx, e.cfg.Eval.Config, models, l.data(0), l.at("eval"), true)
 			return err
+		},
+		Explain: func(ctx context.Context) (string, string) {
+			if ok, _ := e.exists(ctx, l.at("eval"), "eval.json"); ok {
+				return willSkip, "eval.json is there and its inputs are unchanged"
+			}
+			return willRun, "no eval.json at " + l.at("eval")
 		}})
 	return pipeline.Plan{Stages: stages, Done: isCommitted, Log: e.log}
 }
@@ -199,6 +219,9 @@ func (e *env) downstreamStages(l layout, ds []configs.DownstreamStage, k int) []
 			Run: func(ctx context.Context) error {
 				_, err := e.downstream(ctx, job, false)
 				return err
+			},
+			Explain: func(ctx context.Context) (string, string) {
+				return e.explainModel(ctx, job.Data, job.Model, downstream.ConfigHash(job.Config))
 			}})
 	}
 	return out

@@ -27,6 +27,9 @@ type Stage struct {
 	// RunShard, when set, does part i of n of the work, or with finalize
 	// commits the n parts (the stage can be fanned out).
 	RunShard func(ctx context.Context, i, n int, finalize bool) error
+	// Explain, when set, tells without working what Run would do with the
+	// inputs as they are ("run", "skip", "refuse") and why.
+	Explain func(ctx context.Context) (state, why string)
 }
 
 // Plan is stages in dependency order.

@@ -55,7 +55,7 @@ func Run(ctx context.Context, cfg Config, data *dataset.Dataset, out *storage.Bu
 		return nil, err
 	}
 	meta := model.Meta{Version: opts.Version, Level: data.Manifest.Level, Seed: cfg.Seed,
-		Data: data.URL(), DataSHA256: data.ManifestSHA256, ConfigHash: configHash(cfg)}
+		Data: data.URL(), DataSHA256: data.ManifestSHA256, ConfigHash: ConfigHash(cfg)}
 	if err := train.CheckCommitted(ctx, out, meta, opts.Overwrite); err != nil {
 		return nil, err
 	}
@@ -100,8 +100,8 @@ func checkStack(s *stack.Stack, data *dataset.Dataset) error {
 	return nil
 }
 
-// configHash covers what changes the trained weights.
-func configHash(cfg Config) string {
+// ConfigHash covers what changes the trained weights.
+func ConfigHash(cfg Config) string {
 	cfg.CheckpointEvery, cfg.ValBatches, cfg.Samples = 0, 0, 0
 	b, _ := json.Marshal(cfg)
 	s := sha256.Sum256(b)

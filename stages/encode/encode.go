@@ -54,7 +54,7 @@ func newJob(cfg Config, data *dataset.Dataset, mdl *train.Model, out *storage.Bu
 	j.tmpl = dataset.Manifest{Name: levelName(m.Name, meta.Level), Level: meta.Level, Shape: dataset.Shape(code), DType: dataset.Float32,
 		Scale: 1, Classes: m.Classes, Lineage: dataset.Lineage{
 			Source: &dataset.Ref{URL: data.URL(), SHA256: data.ManifestSHA256}, Model: &dataset.Ref{URL: mdl.URL, SHA256: mdl.SHA256},
-			ConfigHash: configHash(cfg), StackaeVersion: opts.Version, RunID: opts.RunID, CreatedAt: time.Now().UTC().Truncate(time.Second)}}
+			ConfigHash: ConfigHash(cfg), StackaeVersion: opts.Version, RunID: opts.RunID, CreatedAt: time.Now().UTC().Truncate(time.Second)}}
 	rg := int64(dataset.RowGroupRows(j.tmpl.Shape, dataset.Float32, dataset.WriteOptions{}))
 	raw := int64(j.tmpl.Shape.Size()) * 4
 	j.perRows = max(rg, (int64(cfg.ShardMB)<<20)/raw/rg*rg) // whole row groups per shard
@@ -71,9 +71,9 @@ func levelName(source string, level int) string {
 	return strings.TrimSuffix(source, fmt.Sprintf("-level%d", level-1)) + fmt.Sprintf("-level%d", level)
 }
 
-// configHash covers what shapes the output bytes (not the batch size:
+// ConfigHash covers what shapes the output bytes (not the batch size:
 // inference rows are independent).
-func configHash(cfg Config) string {
+func ConfigHash(cfg Config) string {
 	b, _ := json.Marshal(struct{ ShardMB, ShardRows int }{cfg.ShardMB, cfg.ShardRows})
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])

@@ -34,19 +34,7 @@ func Run(ctx context.Context, cfg Config, out *storage.Bucket, opts Options) (*d
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	src, err := openSource(cfg.From)
-	if err != nil {
-		return nil, err
-	}
-	norm, err := targetShape(ctx, cfg, src)
-	if err != nil {
-		return nil, err
-	}
-	fp, err := src.fingerprint()
-	if err != nil {
-		return nil, fmt.Errorf("ingest %s: fingerprint: %w", cfg.From, err)
-	}
-	tmpl, err := manifestTemplate(cfg, src, norm, out.URL(), fp, opts)
+	src, norm, tmpl, err := plan(ctx, cfg, out.URL(), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -66,6 +54,34 @@ func Run(ctx context.Context, cfg Config, out *storage.Bucket, opts Options) (*d
 	}
 	opts.Log.Info("ingest committed", "to", out.URL(), "rows", m.Rows, "shards", len(m.Shards), "seconds", time.Since(start).Seconds())
 	return m, nil
+}
+
+// Template is the manifest template (with its lineage) an ingest of cfg
+// into outURL would commit, computed without writing: `run --explain`
+// compares its identity with what is committed.
+func Template(ctx context.Context, cfg Config, outURL string, opts Options) (dataset.Manifest, error) {
+	if err := cfg.Validate(); err != nil {
+		return dataset.Manifest{}, err
+	}
+	_, _, tmpl, err := plan(ctx, cfg, outURL, opts)
+	return tmpl, err
+}
+
+func plan(ctx context.Context, cfg Config, outURL string, opts Options) (*source, normalizer, dataset.Manifest, error) {
+	src, err := openSource(cfg.From)
+	if err != nil {
+		return nil, normalizer{}, dataset.Manifest{}, err
+	}
+	norm, err := targetShape(ctx, cfg, src)
+	if err != nil {
+		return nil, norm, dataset.Manifest{}, err
+	}
+	fp, err := src.fingerprint()
+	if err != nil {
+		return nil, norm, dataset.Manifest{}, fmt.Errorf("ingest %s: fingerprint: %w", cfg.From, err)
+	}
+	tmpl, err := manifestTemplate(cfg, src, norm, outURL, fp, opts)
+	return src, norm, tmpl, err
 }
 
 // targetShape decides the output shape from the config or the first image.

@@ -41,7 +41,7 @@ func Run(ctx context.Context, cfg Config, data *dataset.Dataset, out *storage.Bu
 		return nil, fmt.Errorf("train on %s (level %d, %s): %w", data.URL(), m.Level, m.Shape, err)
 	}
 	meta := model.Meta{Version: opts.Version, Level: m.Level + 1, Seed: cfg.Seed,
-		Data: data.URL(), DataSHA256: data.ManifestSHA256, ConfigHash: configHash(cfg)}
+		Data: data.URL(), DataSHA256: data.ManifestSHA256, ConfigHash: ConfigHash(cfg)}
 	if err := CheckCommitted(ctx, out, meta, opts.Overwrite); err != nil {
 		return nil, err
 	}
@@ -55,9 +55,9 @@ func Run(ctx context.Context, cfg Config, data *dataset.Dataset, out *storage.Bu
 	return r.commit(ctx)
 }
 
-// configHash covers what changes the trained weights (not checkpoint
+// ConfigHash covers what changes the trained weights (not checkpoint
 // frequency or how much validation is reported).
-func configHash(cfg Config) string {
+func ConfigHash(cfg Config) string {
 	cfg.CheckpointEvery, cfg.ValBatches = 0, 0
 	b, _ := json.Marshal(cfg)
 	s := sha256.Sum256(b)
