@@ -18,7 +18,7 @@ const (
 	willRun  = "run"
 	willSkip = "skip"
 	willFail = "refuse" // its output holds other work: run fails without --overwrite
-	blocked  = "never" // an input refuses, so the run stops before this stage
+	blocked  = "never"  // an input refuses, so the run stops before this stage
 )
 
 // verdict is what a run would do with one stage, and why.
