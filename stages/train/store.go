@@ -60,17 +60,21 @@ func EncodeCheckpoint(c *model.Checkpoint) ([]byte, error) {
 }
 
 // CommitCheckpoint writes c as the committed model at out, only if none is
-// there: a concurrent run that committed first makes this dataset.ErrConflict.
+// there. When a concurrent run committed first, it is dataset.ErrCommitted
+// (same lineage: nothing lost) or dataset.ErrConflict.
 func CommitCheckpoint(ctx context.Context, out *storage.Bucket, c *model.Checkpoint) error {
 	raw, err := EncodeCheckpoint(c)
 	if err != nil {
 		return err
 	}
 	if err := out.WriteIfAbsent(ctx, CheckpointKey, raw); err != nil {
-		if errors.Is(err, storage.ErrExists) {
-			return fmt.Errorf("model %s: committed by another run meanwhile: %w", out.URL(), dataset.ErrConflict)
+		if !errors.Is(err, storage.ErrExists) {
+			return err
 		}
-		return err
+		if won, err := LoadKey(ctx, out, CheckpointKey); err == nil && SameLineage(won.Meta, c.Meta) {
+			return fmt.Errorf("model %s: %w: another run committed the same training meanwhile", out.URL(), dataset.ErrCommitted)
+		}
+		return fmt.Errorf("model %s: committed by another run meanwhile, from other data or settings: %w", out.URL(), dataset.ErrConflict)
 	}
 	return nil
 }

@@ -139,3 +139,27 @@ func TestTrainBadInput(t *testing.T) {
 		})
 	}
 }
+
+// A run that loses the commit race to one of the same lineage is done, not
+// failed; to another lineage it is a conflict.
+func TestCommitRace(t *testing.T) {
+	data := blobs(t, 16, 8, 8, 1)
+	out := memBucket(t)
+	meta, err := Run(ctx, tinyConfig(), data, out, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := LoadModel(ctx, out)
+	same := *m.Checkpoint
+	if err := CommitCheckpoint(ctx, out, &same); !errors.Is(err, dataset.ErrCommitted) {
+		t.Fatalf("same lineage: %v", err)
+	}
+	other := *m.Checkpoint
+	other.Meta.ConfigHash = "other"
+	if err := CommitCheckpoint(ctx, out, &other); !errors.Is(err, dataset.ErrConflict) {
+		t.Fatalf("other lineage: %v", err)
+	}
+	if again, _ := LoadModel(ctx, out); again.Meta.Step != meta.Step || again.Meta.ConfigHash == "other" {
+		t.Fatal("the committed model changed")
+	}
+}
