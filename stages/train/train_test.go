@@ -151,6 +151,10 @@ func TestCommitRace(t *testing.T) {
 	}
 	m, _ := LoadModel(ctx, out)
 	same := *m.Checkpoint
+	if err := CommitCheckpoint(ctx, out, &same); err != nil { // the very bytes: an idempotent write
+		t.Fatalf("identical checkpoint: %v", err)
+	}
+	same.Meta.Version = "another build" // same lineage, other bytes
 	if err := CommitCheckpoint(ctx, out, &same); !errors.Is(err, dataset.ErrCommitted) {
 		t.Fatalf("same lineage: %v", err)
 	}
