@@ -19,7 +19,7 @@ TAGS ?= dnnl
 DUCKDB := $(TOOLS)/duckdb/node_modules/@duckdb/node-api/package.json
 export PATH := $(TOOLS):$(PATH)
 
-.PHONY: all deps test-deps demo-deps build test lint bench demo experiments clean
+.PHONY: all deps test-deps demo-deps build test lint bench demo experiments reliability clean
 all: build
 
 ## deps: system packages, datasets and test tools (idempotent)
@@ -63,6 +63,10 @@ test: test-deps
 	$(GO) vet -tags dnnl ./...
 	$(GO) test -count=1 -timeout 20m -tags dnnl ./...
 	$(GO) test -count=1 -timeout 20m ./...
+	# short fuzzing runs (make reliability runs them longer)
+	$(GO) test -run '^$$' -fuzz '^FuzzParseManifest$$' -fuzztime 5s ./dataset
+	$(GO) test -run '^$$' -fuzz '^FuzzIDXHeader$$' -fuzztime 5s ./stages/ingest
+	$(GO) test -run '^$$' -fuzz '^FuzzImageIngest$$' -fuzztime 5s ./stages/ingest
 	# rendered Argo manifests against Argo's Go types, and the DAG run locally (own module)
 	cd deploy/argotest && $(GO) vet ./... && STACKAE_VERSITYGW=$(VERSITYGW) STACKAE_TAGS=dnnl $(GO) test -count=1 -timeout 10m ./...
 
@@ -88,6 +92,10 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags dnnl ./...
+
+## reliability: storage faults, kills, bad inputs at full size and longer fuzzing -> docs/RELIABILITY.md
+reliability: build test-deps
+	STACKAE_VERSITYGW=$(VERSITYGW) scripts/reliability.sh
 
 ## bench: run the benchmarks and write docs/BENCHMARKS.md
 ## bench: stackae against PyTorch side by side, then micro-benchmarks -> docs/BENCHMARKS.md

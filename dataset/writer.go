@@ -247,12 +247,15 @@ func (w *Writer) closeShard() error {
 	return nil
 }
 
-// Finish writes the remaining rows and returns the shards written.
+// Finish writes the remaining rows and returns the shards written. On an
+// error the shard in progress is aborted (no object is left open).
 func (w *Writer) Finish() ([]Shard, error) {
 	if err := w.flushRowGroup(); err != nil {
+		w.Abort()
 		return nil, err
 	}
 	if err := w.closeShard(); err != nil {
+		w.Abort()
 		return nil, err
 	}
 	return w.shards, nil

@@ -50,6 +50,10 @@ began:      BEGAN (Berthelot et al. 2017): gamma 0.5, lambda_k 0.001, Adam lr 1e
 	f.String("data", "", "input dataset URL (any level)")
 	f.String("model", "", "output model URL")
 	f.StringSlice("stack", nil, "model URLs that decode --data to pixels, level 1 first (default: from lineage)")
+	f.Int("width", 0, "conv channels (default 32)")
+	f.Int("hidden", 0, "dense units (default 128)")
+	f.Int("latent", 0, "z size, vae and began (default 64)")
+	f.Float64("beta", 0, "weight of the VAE's KL term (default 1)")
 	f.Int("epochs", 0, "epochs (default 1)")
 	f.Int("max-steps", 0, "stop after this many batches (default: no cap)")
 	f.Int("batch", 0, "batch size (default 16)")
@@ -62,7 +66,8 @@ began:      BEGAN (Berthelot et al. 2017): gamma 0.5, lambda_k 0.001, Adam lr 1e
 }
 
 var downstreamFlags = map[string]string{
-	"kind": "downstream.kind", "data": "downstream.data", "model": "downstream.model", "stack": "downstream.stack",
+	"kind": "downstream.kind", "data": "downstream.data", "width": "downstream.width", "hidden": "downstream.hidden",
+	"latent": "downstream.latent", "beta": "downstream.beta", "model": "downstream.model", "stack": "downstream.stack",
 	"epochs": "downstream.epochs", "max-steps": "downstream.max_steps", "batch": "downstream.batch", "lr": "downstream.lr",
 	"seed": "downstream.seed", "checkpoint-every": "downstream.checkpoint_every", "val-batches": "downstream.val_batches",
 }

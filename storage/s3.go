@@ -181,6 +181,8 @@ func explainS3(err error) error {
 	case strings.Contains(msg, "connection refused"), strings.Contains(msg, "no such host"),
 		strings.Contains(msg, "i/o timeout"), strings.Contains(msg, "deadline exceeded"):
 		return fmt.Errorf("endpoint unreachable: %w", err)
+	case strings.Contains(msg, "exceeded maximum number of attempts"):
+		return fmt.Errorf("the store kept failing, retries exhausted (storage.s3.max_attempts): %w", err)
 	}
 	return err
 }

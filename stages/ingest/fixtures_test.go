@@ -54,7 +54,7 @@ func writeFile(t testing.TB, path string, data []byte, gz bool) {
 }
 
 // pngBytes encodes an h x w RGBA image of colour c (alpha a).
-func pngBytes(t *testing.T, h, w int, c color.NRGBA) []byte {
+func pngBytes(t testing.TB, h, w int, c color.NRGBA) []byte {
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
 	for y := range h {
 		for x := range w {
