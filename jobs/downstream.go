@@ -98,7 +98,7 @@ func runDownstreamTrain(cmd *cobra.Command, _ []string) error {
 }
 
 func printDownstream(w io.Writer, url string, meta *model.Meta) {
-	last := meta.History[len(meta.History)-1]
+	last := lastEpoch(meta)
 	fmt.Fprintf(w, "trained %s at %s on level %d: %d batches, train loss %.5f", meta.Kind, url, meta.Level, meta.Step, last.TrainLoss)
 	switch acc, ok := last.Extra["val_accuracy"]; {
 	case last.ValLoss < 0:

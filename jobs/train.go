@@ -74,7 +74,7 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	last := meta.History[len(meta.History)-1]
+	last := lastEpoch(meta)
 	fmt.Fprintf(e.out, "trained level %d at %s: %d batches, train loss %.5f, validation loss %.5f\n  %s/%s\n  %s/%s\n  %s/%s\n",
 		meta.Level, job.Model, meta.Step, last.TrainLoss, last.ValLoss,
 		job.Model, train.CheckpointKey, job.Model, train.MetricsKey, job.Model, train.LossPlotKey)
@@ -96,4 +96,13 @@ func (e *env) train(ctx context.Context, cfg train.Config, dataURL, modelURL str
 	update, finish := e.progress("train", "batches")
 	defer finish()
 	return train.Run(ctx, cfg, data, out, train.Options{RunID: e.runID, Version: Version(), Overwrite: overwrite, Progress: update, Log: e.log})
+}
+
+// lastEpoch is the model's last epoch's metrics (a validation loss of -1
+// when it has none).
+func lastEpoch(m *model.Meta) model.EpochMetrics {
+	if len(m.History) == 0 {
+		return model.EpochMetrics{ValLoss: -1}
+	}
+	return m.History[len(m.History)-1]
 }

@@ -57,6 +57,11 @@ func (r *run) loop(ctx context.Context) error {
 			return err
 		}
 	}
+	// Killed after its last batch's progress checkpoint but before the end
+	// of that epoch: end it now, as the uninterrupted run did.
+	if r.meta.EpochBatches > 0 {
+		return r.endEpoch(ctx, 0)
+	}
 	return nil
 }
 
@@ -168,7 +173,7 @@ func (r *run) endEpoch(ctx context.Context, wall float64) error {
 		}
 	}
 	r.meta.History = append(r.meta.History, em)
-	if r.meta.EpochBatches > 0 {
+	if r.meta.EpochBatches > 0 && r.epochSec > 0 { // this process trained some of it
 		r.seconds = append(r.seconds, r.epochSec/n)
 		r.epochs = append(r.epochs, wall)
 	}

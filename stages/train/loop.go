@@ -59,6 +59,11 @@ func (r *run) loop(ctx context.Context) error {
 			return err
 		}
 	}
+	// Killed after its last batch's progress checkpoint but before the end
+	// of that epoch: end it now, as the uninterrupted run did.
+	if r.meta.EpochBatches > 0 {
+		return r.endEpoch(ctx)
+	}
 	return nil
 }
 
@@ -118,7 +123,7 @@ func (r *run) endEpoch(ctx context.Context) error {
 	}
 	em := model.EpochMetrics{Epoch: r.meta.Epoch + 1, Step: r.tr.Adam.Step, TrainLoss: r.meta.EpochLossSum / float64(max(1, r.meta.EpochBatches)), ValLoss: val}
 	r.meta.History = append(r.meta.History, em)
-	if r.meta.EpochBatches > 0 {
+	if r.meta.EpochBatches > 0 && r.epochSec > 0 { // this process trained some of it
 		r.seconds = append(r.seconds, r.epochSec/float64(r.meta.EpochBatches))
 	}
 	r.meta.Epoch++
