@@ -76,11 +76,13 @@ func (b *Batch) slice(lo, hi int64) *Batch {
 		return b
 	}
 	n := int64(b.Shape.Size())
-	out := &Batch{Shape: b.Shape, IDs: b.IDs[lo:hi], Labels: b.Labels[lo:hi], Splits: b.Splits[lo:hi]}
+	// Capacities end at hi: appending to the view copies, never overwriting
+	// the rows after it.
+	out := &Batch{Shape: b.Shape, IDs: b.IDs[lo:hi:hi], Labels: b.Labels[lo:hi:hi], Splits: b.Splits[lo:hi:hi]}
 	if b.F32 != nil {
-		out.F32 = b.F32[lo*n : hi*n]
+		out.F32 = b.F32[lo*n : hi*n : hi*n]
 	} else {
-		out.U8 = b.U8[lo*n : hi*n]
+		out.U8 = b.U8[lo*n : hi*n : hi*n]
 	}
 	return out
 }
@@ -90,13 +92,13 @@ func (b *Batch) Float32(scale, offset float64) []float32 {
 	if b.F32 != nil && scale == 1 && offset == 0 {
 		return b.F32
 	}
-	out := make([]float32, 0, b.Len()*b.Shape.Size())
+	out := make([]float32, len(b.U8)+len(b.F32))
 	s, o := float32(scale), float32(offset)
-	for _, v := range b.U8 {
-		out = append(out, float32(v)*s+o)
+	for i, v := range b.U8 {
+		out[i] = float32(v)*s + o
 	}
-	for _, v := range b.F32 {
-		out = append(out, v*s+o)
+	for i, v := range b.F32 {
+		out[i] = v*s + o
 	}
 	return out
 }

@@ -15,6 +15,9 @@ type emitter struct {
 }
 
 func (e *emitter) add(rg *Batch) bool {
+	if e.rng == nil && e.opts.Split == "" {
+		return e.addInOrder(rg)
+	}
 	for i := range rg.Len() {
 		if e.opts.Split != "" && rg.Splits[i] != e.opts.Split {
 			continue
@@ -30,6 +33,28 @@ func (e *emitter) add(rg *Batch) bool {
 		}
 		e.buf.Append(rg.IDs[i], rg.Labels[i], rg.Splits[i], rg.Row(i))
 		if e.buf.Len() >= e.opts.ShuffleWindow && !e.popRandom() {
+			return false
+		}
+	}
+	return true
+}
+
+// addInOrder yields whole batches as views of the row group (no copy; a
+// row group is never reused), finishing a pending partial batch first.
+func (e *emitter) addInOrder(rg *Batch) bool {
+	i, n, bs := 0, rg.Len(), e.opts.BatchSize
+	for ; e.out != nil && i < n; i++ {
+		if !e.push(rg, i) {
+			return false
+		}
+	}
+	for ; i+bs <= n; i += bs {
+		if !e.yield(rg.slice(int64(i), int64(i+bs)), nil) {
+			return false
+		}
+	}
+	for ; i < n; i++ {
+		if !e.push(rg, i) {
 			return false
 		}
 	}

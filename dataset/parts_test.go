@@ -77,3 +77,27 @@ func TestPartsMatchSingleWriter(t *testing.T) {
 	}
 	equalBatches(t, scanAll(t, many, dataset.ScanOptions{}), data)
 }
+
+// Batches of an in-order scan are views of a row group; appending to one
+// must not change the rows of the next.
+func TestScanBatchesDoNotAlias(t *testing.T) {
+	b, _ := storage.Open(ctx, "mem://", storage.DefaultConfig())
+	shape := dataset.Shape{2, 2, 1}
+	write(t, b, template(dataset.Uint8, shape, "alias"), rows(dataset.Uint8, shape, 20), dataset.WriteOptions{})
+	d, err := dataset.Open(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batches []*dataset.Batch
+	for batch, err := range d.Scan(ctx, dataset.ScanOptions{BatchSize: 4}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		batches = append(batches, batch)
+	}
+	next := batches[1].IDs[0]
+	batches[0].Append("intruder", 0, dataset.Train, make([]uint8, shape.Size()))
+	if batches[1].IDs[0] != next || batches[1].Row(0).([]uint8)[0] != 4 {
+		t.Fatalf("appending to batch 0 changed batch 1: %s", batches[1].IDs[0])
+	}
+}
