@@ -80,6 +80,8 @@ demo: demo-deps build
 	@echo; echo "reconstructions: ./data/demo/eval/reconstructions.png"
 	@echo "loss curves:     ./data/demo/level1/model/loss.png ./data/demo/level2/model/loss.png"
 	@echo "previews:        ./data/demo/level0.png ./data/demo/level1-decoded.png"
+	@echo "downstream:      ./data/demo/downstream/*/metrics.json (classifier accuracy and s/epoch on pixels vs level 1)"
+	@echo "                 ./data/demo/downstream/vae-level2/samples.png (VAE samples decoded to pixels)"
 
 ## experiments: the seed's one/two/three-layer stacks on the emoji sets, and the downstream
 ## models (two-layer: classifiers, VAE, BEGAN; Fashion-MNIST: classifiers) -> docs/RESULTS.md
