@@ -63,10 +63,10 @@ func Run(ctx context.Context, cfg Config, data *dataset.Dataset, out *storage.Bu
 	if err != nil {
 		return nil, err
 	}
-	if err := r.loop(ctx); err != nil {
+	if err := r.lp.Run(ctx); err != nil {
 		return nil, err
 	}
-	return r.commit(ctx)
+	return r.lp.Commit(ctx)
 }
 
 // modelFor checks the dataset against the kind and sizes the model.

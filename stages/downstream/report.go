@@ -35,14 +35,17 @@ type Metrics struct {
 	SecPerBatch []float64 `json:"sec_per_batch"`
 	SecPerEpoch []float64 `json:"sec_per_epoch"`
 	// KT is BEGAN's k_t after the last step.
-	KT     float64                     `json:"k_t,omitempty"`
+	KT float64 `json:"k_t,omitempty"`
+	// Curve is the sampled batch loss; Curves the other step numbers.
+	Curve  []model.StepLoss            `json:"curve"`
 	Curves map[string][]model.StepLoss `json:"curves"`
 }
 
 func (r *run) writeReports(ctx context.Context) error {
-	met := Metrics{Kind: r.d.Kind, Level: r.meta.Level, Data: r.meta.Data, Model: r.out.URL(), Downstream: r.d, Hyper: r.task.Hyper,
-		Params: r.task.Params.Count(), Steps: r.task.Adam.Step, Complete: r.meta.Complete, RunID: r.opts.RunID, Version: r.opts.Version,
-		Epochs: r.meta.History, SecPerBatch: r.seconds, SecPerEpoch: r.epochs, KT: r.task.K, Curves: r.meta.Curves}
+	m := r.lp.Meta
+	met := Metrics{Kind: r.d.Kind, Level: m.Level, Data: m.Data, Model: r.out.URL(), Downstream: r.d, Hyper: r.task.Hyper,
+		Params: r.task.Params.Count(), Steps: r.task.Adam.Step, Complete: m.Complete, RunID: r.opts.RunID, Version: r.opts.Version,
+		Epochs: m.History, SecPerBatch: r.lp.SecPerBatch, SecPerEpoch: r.lp.SecPerEpoch, KT: r.task.K, Curve: m.Curve, Curves: m.Curves}
 	js, err := json.MarshalIndent(met, "", "  ")
 	if err != nil {
 		return err
@@ -50,17 +53,17 @@ func (r *run) writeReports(ctx context.Context) error {
 	if err := r.out.WriteAll(ctx, train.MetricsKey, append(js, '\n')); err != nil {
 		return err
 	}
-	if err := r.writePNG(ctx, CurvesKey, curves(r.d.Kind, r.meta)); err != nil {
+	if err := r.writePNG(ctx, CurvesKey, curves(r.d.Kind, m)); err != nil {
 		return err
 	}
 	if r.d.Kind == model.KindClassifier {
 		return nil
 	}
-	if r.meta.Level > 0 && r.opts.Stack == nil {
+	if m.Level > 0 && r.opts.Stack == nil {
 		r.opts.Log.Warn("no stack to decode encodings to pixels: no samples.png", "model", r.out.URL())
 		return nil
 	}
-	c := r.checkpoint()
+	c := r.lp.Checkpoint()
 	samples, err := SampleGrid(c, r.opts.Stack, r.cfg.Samples, r.cfg.Seed)
 	if err != nil {
 		return fmt.Errorf("samples: %w", err)
@@ -90,7 +93,11 @@ var palette = []color.RGBA{{40, 90, 200, 255}, {220, 60, 30, 255}, {30, 150, 60,
 func curves(kind string, m model.Meta) image.Image {
 	series := func(name, key string, c color.RGBA) plot.Series {
 		s := plot.Series{Name: name, Color: c}
-		for _, p := range m.Curves[key] {
+		points := m.Curves[key]
+		if key == "loss" {
+			points = m.Curve
+		}
+		for _, p := range points {
 			s.X, s.Y = append(s.X, float64(p.Step)), append(s.Y, p.Loss)
 		}
 		return s

@@ -8,40 +8,33 @@ import (
 	"github.com/stackae/stackae/model"
 )
 
-// valResult is one epoch's validation: loss (negative without validation
-// rows) and kind-specific numbers.
-type valResult struct {
-	loss  float64
-	extra map[string]float64
-}
-
 // validate scores the validation split (up to ValBatches batches): the
 // classifier's cross-entropy and accuracy, the VAE's reconstruction MSE at
 // the posterior mean, BEGAN's L(x) = mean |x - D(x)|.
-func (r *run) validate(ctx context.Context) (valResult, error) {
-	res := valResult{loss: -1, extra: map[string]float64{}}
+func (r *run) validate(ctx context.Context) (float64, map[string]float64, error) {
+	extra := map[string]float64{}
 	m := r.data.Manifest
 	if m.Splits[dataset.Validation] == 0 {
-		return res, nil
+		return -1, extra, nil
 	}
 	net, err := r.valNet()
 	if err != nil {
-		return res, err
+		return 0, nil, err
 	}
 	var sum, correct float64
 	var rows, values int
 	batches := 0
 	for b, err := range r.data.Scan(ctx, dataset.ScanOptions{Split: dataset.Validation, BatchSize: r.cfg.Batch}) {
 		if err != nil {
-			return res, err
+			return 0, nil, err
 		}
 		if err := r.checkLabels(b); err != nil {
-			return res, err
+			return 0, nil, err
 		}
 		x := model.ToNCHW(b.Float32(m.Scale, m.Offset), b.Len(), m.Shape[0], m.Shape[1], m.Shape[2])
 		out, err := net.Run(x)
 		if err != nil {
-			return res, err
+			return 0, nil, err
 		}
 		if r.d.Kind == model.KindClassifier {
 			s, c := scoreLogits(out, b.Labels, r.d.Classes)
@@ -55,12 +48,10 @@ func (r *run) validate(ctx context.Context) (valResult, error) {
 		}
 	}
 	if r.d.Kind == model.KindClassifier {
-		res.loss = sum / float64(max(1, rows))
-		res.extra["val_accuracy"] = correct / float64(max(1, rows))
-	} else {
-		res.loss = sum / float64(max(1, values))
+		extra["val_accuracy"] = correct / float64(max(1, rows))
+		return sum / float64(max(1, rows)), extra, nil
 	}
-	return res, nil
+	return sum / float64(max(1, values)), extra, nil
 }
 
 func (r *run) valNet() (*model.Net, error) {

@@ -12,33 +12,6 @@ import (
 	"github.com/stackae/stackae/stages/plot"
 )
 
-func (r *run) checkpoint() *model.Checkpoint { return r.tr.Checkpoint(r.meta) }
-
-func (r *run) saveProgress(ctx context.Context) error {
-	raw, err := EncodeCheckpoint(r.checkpoint())
-	if err != nil {
-		return err
-	}
-	return r.out.WriteAll(ctx, ProgressKey, raw)
-}
-
-// commit writes the final checkpoint (only if absent), then the reports,
-// then drops the progress checkpoint.
-func (r *run) commit(ctx context.Context) (*model.Meta, error) {
-	r.meta.Complete = true
-	c := r.checkpoint()
-	if err := CommitCheckpoint(ctx, r.out, c); err != nil {
-		return nil, err
-	}
-	if err := r.writeReports(ctx); err != nil {
-		return nil, err
-	}
-	if err := r.out.Delete(ctx, ProgressKey); err != nil {
-		return nil, err
-	}
-	return &c.Meta, nil
-}
-
 // Metrics is metrics.json.
 type Metrics struct {
 	Level    int                  `json:"level"`
@@ -59,9 +32,10 @@ type Metrics struct {
 }
 
 func (r *run) writeReports(ctx context.Context) error {
-	met := Metrics{Level: r.meta.Level, Data: r.meta.Data, Model: r.out.URL(), Arch: r.arch, Hyper: r.tr.Hyper,
-		Params: r.tr.Params.Count(), Steps: r.tr.Adam.Step, Complete: r.meta.Complete, RunID: r.opts.RunID,
-		Version: r.opts.Version, Epochs: r.meta.History, SecPerBatch: r.seconds, Curve: r.meta.Curve}
+	m := r.lp.Meta
+	met := Metrics{Level: m.Level, Data: m.Data, Model: r.out.URL(), Arch: r.arch, Hyper: r.tr.Hyper,
+		Params: r.tr.Params.Count(), Steps: r.tr.Adam.Step, Complete: m.Complete, RunID: r.opts.RunID,
+		Version: r.opts.Version, Epochs: m.History, SecPerBatch: r.lp.SecPerBatch, Curve: m.Curve}
 	js, err := json.MarshalIndent(met, "", "  ")
 	if err != nil {
 		return err
@@ -70,7 +44,7 @@ func (r *run) writeReports(ctx context.Context) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, lossChart(r.meta).Draw()); err != nil {
+	if err := png.Encode(&buf, lossChart(m).Draw()); err != nil {
 		return err
 	}
 	return r.out.WriteAll(ctx, LossPlotKey, buf.Bytes())

@@ -49,10 +49,10 @@ func Run(ctx context.Context, cfg Config, data *dataset.Dataset, out *storage.Bu
 	if err != nil {
 		return nil, err
 	}
-	if err := r.loop(ctx); err != nil {
+	if err := r.lp.Run(ctx); err != nil {
 		return nil, err
 	}
-	return r.commit(ctx)
+	return r.lp.Commit(ctx)
 }
 
 // ConfigHash covers what changes the trained weights (not checkpoint
