@@ -41,6 +41,9 @@ type bnOp struct {
 	eps   float64
 	stats *bnStatsBuf // written by bnForward, read by the gradients
 	mem   *arena
+	// leaky, when > 0, fuses LeakyReLU(leaky) into bnInfer: one pass
+	// instead of two over the activations (inference graphs only).
+	leaky float64
 }
 
 func (op bnOp) Arity() int { return [...]int{3, 3, 1, 1, 5}[op.kind] }
@@ -156,9 +159,35 @@ func bnChannels[T float32 | float64](op bnOp, g bnGeom, in [][]T, out []T, lo, h
 		case bnInfer:
 			inv := 1 / math.Sqrt(float64(in[4][ch])+op.eps)
 			a := float64(in[1][ch]) * inv
-			affine(g, x, out, ch, T(a), T(float64(in[2][ch])-a*float64(in[3][ch])))
+			c := float64(in[2][ch]) - a*float64(in[3][ch])
+			if op.leaky > 0 {
+				affineLeaky(g, x, out, ch, a, c, op.leaky)
+			} else {
+				affine(g, x, out, ch, T(a), T(c))
+			}
 		}
 	}
+}
+
+// affineLeaky writes LeakyReLU(a*x + c) over channel ch, branch-free (see
+// leaky32): (1+s)/2*y + (1-s)/2*|y|.
+func affineLeaky[T float32 | float64](g bnGeom, x, out []T, ch int, a, c, slope float64) {
+	at, ct := T(a), T(c)
+	p, q := T((1+slope)/2), T((1-slope)/2)
+	g.each(ch, func(off int) {
+		o := out[off : off+g.hw]
+		for i, v := range x[off : off+g.hw] {
+			y := at*v + ct
+			o[i] = p*y + q*abs(y)
+		}
+	})
+}
+
+func abs[T float32 | float64](v T) T {
+	if f, ok := any(v).(float32); ok {
+		return T(math.Float32frombits(math.Float32bits(f) &^ (1 << 31)))
+	}
+	return T(math.Abs(float64(v)))
 }
 
 // affine writes a*x + c over channel ch.
@@ -245,7 +274,9 @@ func (op bnOp) OverwritesInput() int {
 	}
 	return -1
 }
-func (op bnOp) String() string        { return fmt.Sprintf("batchnorm%d{%p}", op.kind, op.stats) }
+func (op bnOp) String() string {
+	return fmt.Sprintf("batchnorm%d{%p %g}", op.kind, op.stats, op.leaky)
+}
 func (op bnOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 
 func (op bnOp) Hashcode() uint32 { return hashString(op.String()) }

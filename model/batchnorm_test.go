@@ -81,3 +81,45 @@ func TestInferenceBatchNorm(t *testing.T) {
 		}
 	}
 }
+
+// The fused inference batch norm + LeakyReLU equals the two ops one after
+// the other, bit for bit in float32.
+func TestFusedInferenceLeaky(t *testing.T) {
+	p := NewParams(tensor.Float32, 6)
+	b := newBuilder(p, false)
+	x := b.param("x", tensor.Shape{2, 3, 4, 4}, initNormal, false)
+	for i := range p.Tensor("x").Data().([]float32) {
+		p.Tensor("x").Data().([]float32)[i] *= 50
+	}
+	fused := b.bnLeaky("bn", x)
+	apart := b.leaky(b.batchNorm("bn", x))
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	for ch := range 3 {
+		p.Tensor("bn.running_mean").Data().([]float32)[ch] = 0.3 * float32(ch)
+		p.Tensor("bn.running_var").Data().([]float32)[ch] = 0.5 + float32(ch)
+		p.Tensor("bn.beta").Data().([]float32)[ch] = -0.2
+	}
+	var fv, av G.Value
+	G.Read(fused, &fv)
+	G.Read(apart, &av)
+	vm := G.NewTapeMachine(b.g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	f, a := fv.Data().([]float32), av.Data().([]float32)
+	neg := 0
+	for i := range f {
+		if f[i] != a[i] {
+			t.Fatalf("element %d: fused %v, separate %v", i, f[i], a[i])
+		}
+		if f[i] < 0 {
+			neg++
+		}
+	}
+	if neg == 0 || neg == len(f) {
+		t.Fatalf("%d of %d negative: the test does not exercise both slopes", neg, len(f))
+	}
+}

@@ -128,7 +128,7 @@ func (d Downstream) up(b *builder, v *G.Node, norm bool) *G.Node {
 // convAct is conv -> (batch norm) -> LeakyReLU.
 func (d Downstream) convAct(b *builder, name string, x *G.Node, stride int, norm bool) *G.Node {
 	if norm {
-		return b.leaky(b.batchNorm(name+".bn", b.conv(name, x, d.Width, d.Kernel, stride, false)))
+		return b.bnLeaky(name+".bn", b.conv(name, x, d.Width, d.Kernel, stride, false))
 	}
 	return b.leaky(b.conv(name, x, d.Width, d.Kernel, stride, true))
 }

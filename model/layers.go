@@ -151,6 +151,21 @@ func (b *builder) batchNorm(name string, x *G.Node) *G.Node {
 	return b.op(y, err)
 }
 
+// bnLeaky is LeakyReLU(batchNorm(x)); inference graphs fuse the two into
+// one pass over the activations.
+func (b *builder) bnLeaky(name string, x *G.Node) *G.Node {
+	if b.train || b.err != nil {
+		return b.leaky(b.batchNorm(name, x))
+	}
+	c := tensor.Shape{x.Shape()[1]}
+	ins := []*G.Node{x, b.param(name+".gamma", c, initOnes, true), b.param(name+".beta", c, initZeros, true),
+		b.param(name+".running_mean", c, initZeros, false), b.param(name+".running_var", c, initOnes, false)}
+	if b.err != nil {
+		return nil
+	}
+	return b.op(G.ApplyOp(bnOp{kind: bnInfer, eps: bnEpsilon, mem: b.mem, leaky: leakySlope}, ins...))
+}
+
 func (b *builder) leaky(x *G.Node) *G.Node {
 	if b.err != nil {
 		return nil
@@ -161,7 +176,7 @@ func (b *builder) leaky(x *G.Node) *G.Node {
 // convBlock is two k x k convolutions, each with batch norm and LeakyReLU(0.2).
 func (b *builder) convBlock(name string, x *G.Node, cout, k int) *G.Node {
 	for i := range 2 {
-		x = b.leaky(b.batchNorm(fmt.Sprintf("%s.%d.bn", name, i), b.conv(fmt.Sprintf("%s.%d", name, i), x, cout, k, 1, false)))
+		x = b.bnLeaky(fmt.Sprintf("%s.%d.bn", name, i), b.conv(fmt.Sprintf("%s.%d", name, i), x, cout, k, 1, false))
 	}
 	return x
 }
