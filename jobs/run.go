@@ -21,19 +21,23 @@ import (
 func newRun() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run --config FILE",
-		Short: "Run the whole pipeline: ingest, then train and encode each level, then eval",
+		Short: "Run the whole pipeline: ingest, train and encode each level, downstream models, eval",
 		Long: `Run the pipeline a config file describes (see configs/two-layer.yaml):
-ingest -> (train level k, encode level k) for each level -> eval, with every output
-under pipeline.root (default ./data/<pipeline.name>):
+ingest -> (train level k, encode level k) for each level -> eval, plus the models of
+pipeline.downstream after the level they read, with every output under pipeline.root
+(default ./data/<pipeline.name>):
 
-  <root>/level0            the ingested dataset
-  <root>/level<k>/model    checkpoint.safetensors, metrics.json, loss.png
-  <root>/level<k>/data     the level-k encodings
-  <root>/eval              eval.json, reconstructions.png
+  <root>/level0              the ingested dataset
+  <root>/level<k>/model      checkpoint.safetensors, metrics.json, loss.png
+  <root>/level<k>/data       the level-k encodings
+  <root>/downstream/<name>   a downstream model (checkpoint, metrics.json, PNGs)
+  <root>/eval                eval.json, reconstructions.png
 
 A stage whose output is already committed with the same lineage is skipped, so running
 again does no work, and a run killed anywhere continues where it stopped (training
-resumes from its last progress checkpoint). Change the root URL to run on s3://.`,
+resumes from its last progress checkpoint). Change the root URL to run on s3://.
+--explain says what a run would do with each stage and why; --list gives the stage ids;
+--stage ID runs one stage (an encode stage also in parts: --shard i/n, then --finalize).`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: runPipeline,
 	}
