@@ -64,13 +64,32 @@ func TestStorageFaults(t *testing.T) {
 		t.Logf("seed %d: %d requests, faults %v", seed, n, kinds)
 		sameOutputs(t, srv.Config(), clean+"/p", faulty+"/p")
 	}
+	// A shard above the 16 MiB multipart threshold, uploaded in 8 MiB parts
+	// through the faults.
+	src := t.TempDir()
+	writeNoiseIDX(t, src, 5000, 64, 64) // 20 MB of incompressible pixels: one 20 MB shard
+	t.Setenv("STACKAE_STORAGE_S3_ENDPOINT", srv.Endpoint)
+	mustCLI(t, "ingest", "--from", "idx:"+src, "--to", clean+"/a/big", "--shard-mb", "64")
+	proxy, err := s3test.NewFaultProxy(srv.Endpoint, s3test.Faults{Seed: 77, Rate: 0.4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("STACKAE_STORAGE_S3_ENDPOINT", proxy.Endpoint)
+	mustCLI(t, "ingest", "--from", "idx:"+src, "--to", clean+"/b/big", "--shard-mb", "64")
+	proxy.Close()
+	injected += proxy.Total()
+	a, b := openDataset(t, srv.Config(), clean+"/a/big"), openDataset(t, srv.Config(), clean+"/b/big")
+	if a.Manifest.Shards[0].Bytes < 16<<20 || a.Manifest.Shards[0].SHA256 != b.Manifest.Shards[0].SHA256 {
+		t.Fatalf("multipart shard: %d bytes, sha %.12s vs %.12s", a.Manifest.Shards[0].Bytes, a.Manifest.Shards[0].SHA256, b.Manifest.Shards[0].SHA256)
+	}
+	t.Logf("multipart ingest: %d faults", proxy.Total())
 	if injected == 0 {
 		t.Fatal("no fault was injected")
 	}
-	record("storage faults", fmt.Sprintf("faults injected (rate %.2f over %d requests, %d pipelines) and survived with identical outputs", rate, requests, len(seeds)), injected)
+	record("storage faults", fmt.Sprintf("faults injected (rate %.2f over %d requests of %d pipelines, plus a 20 MB multipart shard at rate 0.40) and survived with identical outputs", rate, requests, len(seeds)), injected)
 
 	// Beyond the retry budget: every request fails.
-	proxy, err := s3test.NewFaultProxy(srv.Endpoint, s3test.Faults{Seed: 9, Rate: 1})
+	proxy, err = s3test.NewFaultProxy(srv.Endpoint, s3test.Faults{Seed: 9, Rate: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,8 +103,8 @@ func TestStorageFaults(t *testing.T) {
 		t.Fatalf("ingest through a dead proxy: exit %d\n%s", code, errs)
 	}
 	proxy.SetEnabled(false)
-	b, _ := storage.Open(context.Background(), out+"/l0", srv.Config())
-	if ok, _ := b.Exists(context.Background(), dataset.ManifestKey); ok {
+	ob, _ := storage.Open(context.Background(), out+"/l0", srv.Config())
+	if ok, _ := ob.Exists(context.Background(), dataset.ManifestKey); ok {
 		t.Fatal("a failed ingest committed a manifest")
 	}
 	record("storage faults", "jobs beyond the retry budget that failed clearly with no manifest (every request faulted, "+since(start)+")", 1)

@@ -44,6 +44,29 @@ func writeIDX(t *testing.T, dir string, n, h, w int) {
 	}
 }
 
+// writeNoiseIDX writes n h x w images of random pixels (incompressible).
+func writeNoiseIDX(t *testing.T, dir string, n, h, w int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(8, 8))
+	img := make([]byte, 16+n*h*w)
+	binary.BigEndian.PutUint32(img[0:], 0x803)
+	binary.BigEndian.PutUint32(img[4:], uint32(n))
+	binary.BigEndian.PutUint32(img[8:], uint32(h))
+	binary.BigEndian.PutUint32(img[12:], uint32(w))
+	for i := 16; i < len(img); i++ {
+		img[i] = uint8(rng.Uint32())
+	}
+	lbl := make([]byte, 8+n)
+	binary.BigEndian.PutUint32(lbl[0:], 0x801)
+	binary.BigEndian.PutUint32(lbl[4:], uint32(n))
+	if err := os.WriteFile(filepath.Join(dir, "train-images-idx3-ubyte"), img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "train-labels-idx1-ubyte"), lbl, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // killStep is one command of the chain, run in the work directory.
 type killStep struct {
 	name   string
