@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 
@@ -108,23 +107,16 @@ func ConfigHash(cfg Config) string {
 	return hex.EncodeToString(s[:])
 }
 
-// resumeOrStart continues from a progress checkpoint of the same lineage,
-// or starts from freshly initialised weights.
+// resumeOrStart continues from a progress checkpoint of the same lineage
+// and architecture, or starts from freshly initialised weights.
 func resumeOrStart(ctx context.Context, out *storage.Bucket, d model.Downstream, cfg Config, meta model.Meta, log *slog.Logger) (*model.Task, model.Meta, error) {
-	prog, err := train.LoadKey(ctx, out, train.ProgressKey)
-	switch {
-	case err == nil && train.SameLineage(prog.Meta, meta) && prog.Meta.Downstream != nil && *prog.Meta.Downstream == d:
+	same := func(m model.Meta) bool { return m.Downstream != nil && *m.Downstream == d }
+	if prog := train.Resumable(ctx, out, meta, same, log); prog != nil {
 		t, err := model.ResumeTask(prog.Checkpoint)
 		if err != nil {
 			return nil, meta, fmt.Errorf("resume from %s: %w", out.KeyURL(train.ProgressKey), err)
 		}
-		log.Info("resuming", "from", out.KeyURL(train.ProgressKey), "step", prog.Meta.Step, "epoch", prog.Meta.Epoch)
-		prog.Meta.Version = meta.Version
 		return t, prog.Meta, nil
-	case err == nil:
-		log.Warn("ignoring a progress checkpoint of other settings", "key", out.KeyURL(train.ProgressKey))
-	case !errors.Is(err, storage.ErrNotFound):
-		log.Warn("ignoring an unreadable progress checkpoint", "key", out.KeyURL(train.ProgressKey), "error", err)
 	}
 	t, err := model.NewTask(d, cfg.hyper(), cfg.Seed, model.NewParams(tensor.Float32, cfg.Seed))
 	return t, meta, err

@@ -132,7 +132,9 @@ func (lp *Loop) step(ctx context.Context, b *dataset.Batch, x []float32) error {
 	lp.Meta.EpochLossSum += l["loss"]
 	lp.Meta.EpochBatches++
 	step := lp.L.Steps()
-	lp.Log.Debug("step", "step", step, "losses", l)
+	if lp.Log.Enabled(ctx, slog.LevelDebug) { // every step: BEGAN's M_global and k_t
+		lp.Log.Debug("step", "step", step, "losses", l)
+	}
 	others := otherKeys(l)
 	for _, k := range others {
 		if lp.Meta.State == nil {

@@ -94,23 +94,33 @@ func CheckCommitted(ctx context.Context, out *storage.Bucket, meta model.Meta, o
 	return nil
 }
 
-// resumeOrStart continues from a progress checkpoint of the same lineage,
-// or starts from freshly initialised weights.
-func resumeOrStart(ctx context.Context, out *storage.Bucket, arch model.Arch, cfg Config, meta model.Meta, log *slog.Logger) (*model.Trainer, model.Meta, error) {
+// Resumable returns the progress checkpoint at out when it has meta's
+// lineage and same(its meta) holds, or nil (logging why a checkpoint found
+// there is ignored): the run resumes from it or starts afresh.
+func Resumable(ctx context.Context, out *storage.Bucket, meta model.Meta, same func(model.Meta) bool, log *slog.Logger) *Model {
 	prog, err := LoadKey(ctx, out, ProgressKey)
 	switch {
-	case err == nil && SameLineage(prog.Meta, meta) && prog.Meta.Arch == arch:
-		tr, err := model.ResumeTrainer(prog.Checkpoint)
-		if err != nil {
-			return nil, meta, fmt.Errorf("resume from %s: %w", out.KeyURL(ProgressKey), err)
-		}
+	case err == nil && SameLineage(prog.Meta, meta) && same(prog.Meta):
 		log.Info("resuming", "from", out.KeyURL(ProgressKey), "step", prog.Meta.Step, "epoch", prog.Meta.Epoch)
 		prog.Meta.Version = meta.Version
-		return tr, prog.Meta, nil
+		return prog
 	case err == nil:
 		log.Warn("ignoring a progress checkpoint of other settings", "key", out.KeyURL(ProgressKey))
 	case !errors.Is(err, storage.ErrNotFound):
 		log.Warn("ignoring an unreadable progress checkpoint", "key", out.KeyURL(ProgressKey), "error", err)
+	}
+	return nil
+}
+
+// resumeOrStart continues from a progress checkpoint of the same lineage,
+// or starts from freshly initialised weights.
+func resumeOrStart(ctx context.Context, out *storage.Bucket, arch model.Arch, cfg Config, meta model.Meta, log *slog.Logger) (*model.Trainer, model.Meta, error) {
+	if prog := Resumable(ctx, out, meta, func(m model.Meta) bool { return m.Arch == arch }, log); prog != nil {
+		tr, err := model.ResumeTrainer(prog.Checkpoint)
+		if err != nil {
+			return nil, meta, fmt.Errorf("resume from %s: %w", out.KeyURL(ProgressKey), err)
+		}
+		return tr, prog.Meta, nil
 	}
 	tr, err := model.NewTrainer(arch, cfg.hyper(), model.NewParams(tensor.Float32, cfg.Seed))
 	return tr, meta, err
